@@ -1,0 +1,54 @@
+"""The one place where rooms register themselves.
+
+A room is listed here once its issue has landed; nothing else in the lab needs to change to
+add one. ``builder`` is imported only when the room is first opened, so the home page never
+pays for a room's imports.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    slug: str            # the room's name in the URL: ?room=<slug>
+    title: str
+    summary: str         # one line on the home page card
+    builder: str         # "module:function" returning the room's Panel viewable
+    extensions: tuple[str, ...] = ()  # Panel extensions its views need ("vtk", "tabulator", ...)
+    start_button: str | None = None   # label of the button that starts its long work (benchmarks)
+
+    @property
+    def thumbnail(self) -> Path | None:
+        path = ASSETS / "screenshots" / f"{self.slug}.png"
+        return path if path.exists() else None
+
+    def load_builder(self) -> Callable[[], object]:
+        module_name, _, function = self.builder.partition(":")
+        return getattr(importlib.import_module(module_name), function)
+
+
+ROOMS: list[RoomSpec] = [
+]
+
+# Tests may add rooms of their own (a comma-separated list of "module:NAME" specs) to exercise
+# the shell without depending on a real room.
+EXTRA_ROOMS_VARIABLE = "NEURAL_LAB_EXTRA_ROOMS"
+
+
+def registered_rooms() -> list[RoomSpec]:
+    rooms = list(ROOMS)
+    for entry in filter(None, os.environ.get(EXTRA_ROOMS_VARIABLE, "").split(",")):
+        module_name, _, attribute = entry.strip().partition(":")
+        rooms.append(getattr(importlib.import_module(module_name), attribute))
+    return rooms
+
+
+def find_room(slug: str | None) -> RoomSpec | None:
+    return next((room for room in registered_rooms() if room.slug == slug), None)
