@@ -7,6 +7,7 @@ import time
 
 import panel as pn
 
+from engines.errors import DivergenceError
 from lab.rooms import RoomSpec
 from lab.tasks import BackgroundTask
 from views.progress import TaskProgress
@@ -25,7 +26,13 @@ def build():
     fail.on_click(lambda _event: 1 / 0)
     start = pn.widgets.Button(label="Start counting", color="primary")
     start.on_click(lambda _event: task.start(count_slowly, total_steps=40))
-    return pn.Column("## Demo room", fail, start, TaskProgress(task), counter)
+    diverge = pn.widgets.Button(label="Diverge in the background", color="warning")
+    diverge.on_click(lambda _event: task.start(diverging_step))
+    return pn.Column("## Demo room", fail, start, diverge, TaskProgress(task), counter)
+
+
+def diverging_step():
+    raise DivergenceError("loss became NaN; the last good state was restored")
 
 
 DEMO_ROOM = RoomSpec(slug="demo", title="Demo room", summary="Only for the shell's tests.",

@@ -64,3 +64,10 @@ def test_callback_error_is_shown_and_the_session_goes_on(page, lab_url):
     page.get_by_role("button", name="Start counting").click()
     page.locator(".task-status").get_by_text("finished").wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("steps 40 / 40").wait_for(timeout=TIMEOUT_MS)
+
+
+def test_background_failure_is_notified(page, lab_url):
+    open_page(page, f"{lab_url}/lab?room=demo")
+    page.get_by_role("button", name="Diverge in the background").click(timeout=TIMEOUT_MS)
+    page.locator(".notyf").get_by_text("loss became NaN").wait_for(timeout=TIMEOUT_MS)
+    page.locator(".task-status").get_by_text("failed").wait_for(timeout=TIMEOUT_MS)
