@@ -1,0 +1,96 @@
+"""Fetch the harmonised dataset from its hub into a local cache.
+
+The hub is Hugging Face (dataset ``qsimeon/celegans_neural_data``, MIT). Two endpoints of its
+public HTTP interface are used, so any mirror that serves the same paths works (tests use a
+local HTTP server on 127.0.0.1; ``file://`` folders work too):
+
+    {base_url}/api/datasets/{dataset_id}                     JSON, "siblings": [{"rfilename"}]
+    {base_url}/datasets/{dataset_id}/resolve/{revision}/{f}  the file itself
+
+Offline (no route to the hub) raises ``OfflineError`` saying so; files already in the cache
+are kept and reported. Each file is written to a temporary name and renamed when complete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from engines.errors import EngineError
+
+HUB_URL = "https://huggingface.co"
+DATASET_ID = "qsimeon/celegans_neural_data"
+
+
+class OfflineError(EngineError):
+    """The hub cannot be reached (no network, or the mirror is down)."""
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("NEURAL_LAB_CACHE") or Path.home() / ".cache" / "neural_lab"
+    return Path(root) / "worms" / DATASET_ID.replace("/", "__")
+
+
+def _open(url: str, timeout: float):
+    try:
+        return urllib.request.urlopen(url, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        raise EngineError(f"the hub answered {exc.code} for {url}") from None
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        raise OfflineError(f"cannot reach the dataset hub at {url.split('/api/')[0]} "
+                           f"(offline? {getattr(exc, 'reason', exc)}). Neural Lab works offline "
+                           "with its simulated default and any files you already have.") from None
+
+
+def list_remote_files(base_url: str = HUB_URL, dataset_id: str = DATASET_ID,
+                      timeout: float = 10.0) -> list[str]:
+    """The file names the hub lists for the dataset."""
+    with _open(f"{base_url.rstrip('/')}/api/datasets/{dataset_id}", timeout) as response:
+        info = json.load(response)
+    return [s["rfilename"] for s in info.get("siblings", [])]
+
+
+def fetch_harmonised(cache_dir=None, base_url: str = HUB_URL, dataset_id: str = DATASET_ID,
+                     revision: str = "main", suffixes=(".parquet",), timeout: float = 10.0,
+                     progress=None) -> list[Path]:
+    """Download the dataset's files (parquet by default) into ``cache_dir``; returns their paths.
+
+    Files already cached are not downloaded again. ``progress(name, index, total)`` is called
+    before each file.
+    """
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    names = [n for n in list_remote_files(base_url, dataset_id, timeout) if n.endswith(tuple(suffixes))]
+    paths = []
+    for index, name in enumerate(names):
+        if progress:
+            progress(name, index, len(names))
+        target = cache / name
+        if not target.exists():
+            url = f"{base_url.rstrip('/')}/datasets/{dataset_id}/resolve/{revision}/{name}"
+            _download(url, target, timeout)
+        paths.append(target)
+    return paths
+
+
+def _download(url: str, target: Path, timeout: float) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, _open(url, timeout) as response:
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def cached_files(cache_dir=None) -> list[Path]:
+    """Parquet files already in the cache (what works offline)."""
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    return sorted(cache.rglob("*.parquet")) if cache.exists() else []
