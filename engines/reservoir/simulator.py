@@ -1,0 +1,242 @@
+"""Step-wise runners: BatchedReservoir (B reservoirs sharing a topology) and Reservoir (B = 1).
+
+Both keep an explicit state (rates X, inhibitory scales S, adaptive offsets D, step counter)
+and advance it with ``step(n, inputs)``, which returns a Trace of the n new steps. Snapshots
+are plain copies, so a room can rewind cheaply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from engines.errors import DivergenceError, InvalidInputError
+from engines.reservoir import kernel
+from engines.reservoir.adaptation import draw_targets, learning_rates, one_step_design
+from engines.reservoir.params import AdaptationParams, ReservoirParams
+from engines.reservoir.topology import Topology, random_ei
+
+RUNAWAY_LIMIT = 1e6   # |input current| or |rate| above this is runaway activity
+_KINDS = {"sigmoid": kernel.SIGMOID, "tanh": kernel.TANH, "linear": kernel.LINEAR}
+
+
+class InvalidSeriesError(InvalidInputError):
+    """An input series with the wrong shape or with NaN / infinite values."""
+
+
+class RunawayActivityError(DivergenceError):
+    """Activity exploded; the reservoir keeps its last good state (``trace`` holds the good steps)."""
+
+    def __init__(self, message: str, trace: "Trace"):
+        super().__init__(message)
+        self.trace = trace
+
+
+@dataclass
+class Trace:
+    """Observables of consecutive steps. Arrays are (steps, N, B), or (steps, N) for a Reservoir."""
+    rates: np.ndarray
+    exc_current: np.ndarray | None
+    inh_current: np.ndarray | None
+    inputs: np.ndarray          # (steps, n_inputs)
+    targets: np.ndarray | None  # (N, B) or (N,)
+    first_step: int
+
+    @property
+    def population_mean(self) -> np.ndarray:
+        return self.rates.mean(axis=1)
+
+    @property
+    def population_var(self) -> np.ndarray:
+        return self.rates.var(axis=1)
+
+    @property
+    def target_error(self) -> np.ndarray | None:
+        """Mean over neurons of |r_i - rho_i| per step."""
+        if self.targets is None:
+            return None
+        return np.abs(self.rates - self.targets[None]).mean(axis=1)
+
+    def squeeze(self) -> "Trace":
+        pick = lambda a: None if a is None else a[..., 0]
+        return Trace(pick(self.rates), pick(self.exc_current), pick(self.inh_current),
+                     self.inputs, pick(self.targets), self.first_step)
+
+
+@dataclass
+class State:
+    rates: np.ndarray
+    inh_scale: np.ndarray
+    inh_offset: np.ndarray
+    adapt_on: np.ndarray
+    step: int
+    last_input: np.ndarray
+
+
+def _csr_arrays(matrix: sp.csr_matrix):
+    m = sp.csr_matrix(matrix, dtype=np.float64)
+    m.sort_indices()
+    return m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data
+
+
+class BatchedReservoir:
+    """B reservoirs on one topology, each with its own balance g_b and adaptation switch."""
+
+    def __init__(self, params: ReservoirParams, balances=None, adaptive=False,
+                 adaptation: AdaptationParams | None = None, topology: Topology | None = None,
+                 targets: np.ndarray | None = None):
+        self.params = params
+        self.topology = topology if topology is not None else random_ei(params)
+        self.adaptation = adaptation if adaptation is not None else AdaptationParams()
+        balances = np.atleast_1d(np.asarray(params.balance if balances is None else balances, dtype=float))
+        if balances.ndim != 1 or not np.all(np.isfinite(balances)) or np.any(balances < 0):
+            raise InvalidInputError(f"balances must be finite numbers >= 0, got {balances}")
+        self.balances = balances
+        self.n, self.batch = self.topology.n, len(balances)
+        if targets is None:
+            targets = draw_targets(self.adaptation, self.n, seed=params.seed + 1)
+        self.targets = np.ascontiguousarray(np.broadcast_to(
+            np.asarray(targets, dtype=float).reshape(self.n, -1), (self.n, self.batch)))
+        self._adaptive_default = np.broadcast_to(np.asarray(adaptive, dtype=bool), (self.batch,)).copy()
+        self._exc = _csr_arrays(self.topology.exc)
+        self._inh = _csr_arrays(self.topology.inh)
+        self._gap = _csr_arrays(self.topology.gap)
+        self._gap_degree = np.asarray(self.topology.gap.sum(axis=1), dtype=float).ravel()
+        inh = sp.csr_matrix(self.topology.inh)
+        row_min = np.full(self.n, 0.0)
+        for i in range(self.n):
+            row = inh.data[inh.indptr[i]:inh.indptr[i + 1]]
+            row_min[i] = row.min() if row.size else 0.0
+        self._inh_row_min = row_min
+        self._w_in = np.ascontiguousarray(self.topology.w_in, dtype=float)
+        self.reset()
+
+    # --- state -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Rates to zero, inhibition back to the global balance, adaptation offsets cleared."""
+        self.rates = np.zeros((self.n, self.batch))
+        self.inh_scale = np.tile(self.balances, (self.n, 1))
+        self.inh_offset = np.zeros((self.n, self.batch))
+        self.adapt_on = self._adaptive_default.copy()
+        self.step_count = 0
+        self.last_input = np.zeros(self.topology.w_in.shape[1])
+
+    def reset_activity(self) -> None:
+        """Rates to zero only; the learned inhibition (S, D) and the step counter are kept."""
+        self.rates = np.zeros((self.n, self.batch))
+        self.last_input = np.zeros(self.topology.w_in.shape[1])
+
+    def snapshot(self) -> State:
+        return State(self.rates.copy(), self.inh_scale.copy(), self.inh_offset.copy(),
+                     self.adapt_on.copy(), self.step_count, self.last_input.copy())
+
+    def restore(self, state: State) -> None:
+        self.rates, self.inh_scale = state.rates.copy(), state.inh_scale.copy()
+        self.inh_offset, self.adapt_on = state.inh_offset.copy(), state.adapt_on.copy()
+        self.step_count, self.last_input = state.step, state.last_input.copy()
+
+    def set_adaptation(self, on) -> None:
+        """Switch the local rule on or off (bool or one bool per reservoir), mid-run if wanted."""
+        self.adapt_on = np.broadcast_to(np.asarray(on, dtype=bool), (self.batch,)).copy()
+
+    def design_inhibition(self, mean_input=0.0, which=None) -> np.ndarray:
+        """One-step design: set inhibitory row scales so the targets are a fixed point."""
+        cols = range(self.batch) if which is None else np.atleast_1d(which)
+        for b in cols:
+            self.inh_scale[:, b] = one_step_design(self.topology, self.params, self.targets[:, b], mean_input)
+            self.inh_offset[:, b] = 0.0
+        return self.inh_scale
+
+    # --- stepping ----------------------------------------------------------------------------
+    def _inputs(self, n_steps: int | None, inputs) -> np.ndarray:
+        n_in = self.topology.w_in.shape[1]
+        if inputs is None:
+            if n_steps is None or n_steps < 0:
+                raise InvalidSeriesError("give either a number of steps or an input series")
+            return np.zeros((n_steps, n_in))
+        u = np.asarray(inputs, dtype=float)
+        if u.ndim == 1:
+            u = u[:, None]
+        if u.ndim != 2 or u.shape[1] != n_in:
+            raise InvalidSeriesError(f"inputs must have shape (steps, {n_in}), got {np.shape(inputs)}")
+        if n_steps is not None and u.shape[0] != n_steps:
+            raise InvalidSeriesError(f"asked for {n_steps} steps but the input series has {u.shape[0]}")
+        if not np.all(np.isfinite(u)):
+            bad = int(np.flatnonzero(~np.isfinite(u).all(axis=1))[0])
+            raise InvalidSeriesError(f"the input series contains NaN or infinite values (first at step {bad})")
+        return np.ascontiguousarray(u)
+
+    def step(self, n_steps: int | None = None, inputs=None, record_currents: bool = True) -> Trace:
+        """Advance every reservoir n steps (zero input unless ``inputs`` (n, n_inputs) is given)."""
+        u = self._inputs(n_steps, inputs)
+        n = u.shape[0]
+        rates = np.empty((n, self.n, self.batch), dtype=np.float32)
+        shape = (n, self.n, self.batch) if record_currents else (0, self.n, self.batch)
+        exc, inh = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
+        lr = learning_rates(self.adaptation, self.step_count, n)
+        p = self.params
+        done = kernel.run_steps(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
+                                lr, self._inh_row_min, *self._exc, *self._inh, *self._gap, self._gap_degree,
+                                float(p.gap_scale), self._w_in, u, _KINDS[p.activation], float(p.gain),
+                                float(p.threshold), float(p.leak), RUNAWAY_LIMIT, rates, exc, inh, record_currents)
+        trace = Trace(rates[:done], exc[:done] if record_currents else None,
+                      inh[:done] if record_currents else None, u[:done], self.targets, self.step_count)
+        self.step_count += done
+        if done:
+            self.last_input = u[done - 1].copy()
+        if done < n:
+            raise RunawayActivityError(
+                f"runaway activity at step {self.step_count}: an input current or rate exceeded "
+                f"{RUNAWAY_LIMIT:g} (or became NaN). The reservoir is stopped at its last good state; "
+                "lower the gain, raise inhibition (g) or use a bounded activation.", trace)
+        return trace
+
+    def run(self, inputs) -> np.ndarray:
+        """Rates (T, N, B) for an input series, without recording currents."""
+        return self.step(inputs=inputs, record_currents=False).rates
+
+    # --- linearisation -----------------------------------------------------------------------
+    def effective_weights(self, b: int = 0) -> sp.csr_matrix:
+        """The signed recurrent matrix reservoir b uses now (adaptation and gap junctions folded in)."""
+        topo = self.topology
+        mask = topo.inh.copy()
+        mask.data[:] = 1.0
+        w = topo.exc - sp.diags(self.inh_scale[:, b]) @ topo.inh - sp.diags(self.inh_offset[:, b]) @ mask
+        if self.params.gap_scale:
+            w = w + self.params.gap_scale * topo.gap_laplacian()
+        return sp.csr_matrix(w)
+
+    def jacobian(self, b: int = 0) -> np.ndarray:
+        """d x(t+1) / d x(t) at the current state and last input: (1-leak) I + leak diag(f') W."""
+        p = self.params
+        w = self.effective_weights(b)
+        v = w @ self.rates[:, b] + self._w_in @ self.last_input
+        a = p.gain * (v - p.threshold)
+        if p.activation == "sigmoid":
+            s = 1.0 / (1.0 + np.exp(-np.clip(a, -500, 500)))
+            slope = p.gain * s * (1 - s)
+        elif p.activation == "tanh":
+            slope = p.gain * (1 - np.tanh(a) ** 2)
+        else:
+            slope = np.full(self.n, p.gain)
+        return (1 - p.leak) * np.eye(self.n) + p.leak * (slope[:, None] * w.toarray())
+
+
+class Reservoir(BatchedReservoir):
+    """A single reservoir (B = 1): the same API with (steps, N) arrays in its traces."""
+
+    def __init__(self, params: ReservoirParams, adaptive: bool = False,
+                 adaptation: AdaptationParams | None = None, topology: Topology | None = None,
+                 targets: np.ndarray | None = None):
+        super().__init__(params, [params.balance], adaptive, adaptation, topology, targets)
+
+    def step(self, n_steps: int | None = None, inputs=None, record_currents: bool = True) -> Trace:
+        try:
+            return super().step(n_steps, inputs, record_currents).squeeze()
+        except RunawayActivityError as error:
+            error.trace = error.trace.squeeze()
+            raise
+
+    def run(self, inputs) -> np.ndarray:
+        return self.step(inputs=inputs, record_currents=False).rates

@@ -1,0 +1,48 @@
+import threading
+
+import numpy as np
+import pytest
+
+from engines.errors import InvalidInputError
+from engines.reservoir.params import ReservoirParams
+from engines.reservoir.sweep import COLUMNS, dask_client, run_sweep, score_seed, summarise
+from engines.reservoir.params import AdaptationParams
+from engines.reservoir.tasks import Split
+
+pytest.importorskip("distributed")
+TINY = dict(params=ReservoirParams(n=60, in_degree=6), balances=[0.5, 1.5], seeds=[0, 1], n_adapt=200,
+            split=Split(30, 300, 100, 200), k_max=10)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(n_workers=1) as c:
+        yield c
+
+
+def test_tiny_sweep_through_dask_returns_the_tidy_table(client):
+    seen = []
+    table = run_sweep(**TINY, tasks=("mc", "narma10"), scheduler=client, progress=lambda d, t: seen.append((d, t)))
+    assert list(table.columns) == COLUMNS and len(table) == 2 * 2 * 2 * 2
+    assert set(table["balance"]) == {0.5, 1.5} and set(table["adaptive"]) == {False, True}
+    assert set(table["task"]) == {"memory capacity", "NARMA-10"}
+    assert table["value"].notna().all() and not table.attrs["cancelled"]
+    assert seen[-1] == (4, 4)
+    # the workers computed what a local call computes
+    local = score_seed(TINY["params"], [0.5, 1.5], [False, True], "mc", AdaptationParams(), 200, TINY["split"], 10)
+    mine = table[(table.task == "memory capacity") & (table.seed == 0)].sort_values(["adaptive", "balance"])
+    np.testing.assert_allclose(mine["value"], [r["value"] for r in local])
+    summary = summarise(table)
+    assert (summary["count"] == 2).all()
+
+
+def test_cancelled_sweep_returns_what_finished(client):
+    cancel = threading.Event()
+    cancel.set()
+    table = run_sweep(**TINY, tasks=("mc",), scheduler=client, cancel=cancel)
+    assert table.attrs["cancelled"] and len(table) < 8
+
+
+def test_unknown_task_is_rejected_before_any_work():
+    with pytest.raises(InvalidInputError, match="unknown task"):
+        run_sweep(**TINY, tasks=("xor",), scheduler=object())
