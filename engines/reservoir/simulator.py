@@ -74,10 +74,29 @@ class State:
     last_input: np.ndarray
 
 
-def _csr_arrays(matrix: sp.csr_matrix):
+def _csr_arrays(matrix: sp.csr_matrix, index_dtype=np.int64):
     m = sp.csr_matrix(matrix, dtype=np.float64)
     m.sort_indices()
-    return m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data
+    return m.indptr.astype(index_dtype), m.indices.astype(index_dtype), np.ascontiguousarray(m.data)
+
+
+def _ell_arrays(matrix: sp.csr_matrix):
+    """Column-major ELL (K, N) of a CSR matrix: row i's synapses in CSR order down column i.
+
+    Padding points at index N (the kernel keeps a zero there) with weight 0, so it adds nothing.
+    """
+    indptr, indices, data = _csr_arrays(matrix)
+    n = len(indptr) - 1
+    degree = np.diff(indptr)
+    k = int(degree.max()) if n and degree.size and data.size else 0
+    idx = np.full((k, n), n, dtype=np.int32)
+    w = np.zeros((k, n))
+    if k:
+        rows = np.repeat(np.arange(n), degree)
+        pos = np.arange(len(indices)) - indptr[rows]
+        idx[pos, rows] = indices
+        w[pos, rows] = data
+    return idx, w
 
 
 class BatchedReservoir:
@@ -110,6 +129,12 @@ class BatchedReservoir:
             row_min[i] = row.min() if row.size else 0.0
         self._inh_row_min = row_min
         self._w_in = np.ascontiguousarray(self.topology.w_in, dtype=float)
+        # layouts of the fast kernels (see kernel.py): int32 CSR for batches, ELL for one reservoir
+        self._exc32 = _csr_arrays(self.topology.exc, np.int32)
+        self._inh32 = _csr_arrays(self.topology.inh, np.int32)
+        self._gap32 = _csr_arrays(self.topology.gap, np.int32)
+        self._ell = None            # (exc, inh, gap) ELL, built on first single-reservoir step
+        self._fixed = None          # (S, D, ELL of the effective matrix) for rates-only static runs
         self.reset()
 
     # --- state -------------------------------------------------------------------------------
@@ -175,11 +200,7 @@ class BatchedReservoir:
         shape = (n, self.n, self.batch) if record_currents else (0, self.n, self.batch)
         exc, inh = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
         lr = learning_rates(self.adaptation, self.step_count, n)
-        p = self.params
-        done = kernel.run_steps(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
-                                lr, self._inh_row_min, *self._exc, *self._inh, *self._gap, self._gap_degree,
-                                float(p.gap_scale), self._w_in, u, _KINDS[p.activation], float(p.gain),
-                                float(p.threshold), float(p.leak), RUNAWAY_LIMIT, rates, exc, inh, record_currents)
+        done = self._advance(u, lr, rates, exc, inh, record_currents)
         trace = Trace(rates[:done], exc[:done] if record_currents else None,
                       inh[:done] if record_currents else None, u[:done], self.targets, self.step_count)
         self.step_count += done
@@ -191,6 +212,61 @@ class BatchedReservoir:
                 f"{RUNAWAY_LIMIT:g} (or became NaN). The reservoir is stopped at its last good state; "
                 "lower the gain, raise inhibition (g) or use a bounded activation.", trace)
         return trace
+
+    _reference = False   # True: always use kernel.run_steps (the reference loop; for tests)
+
+    def _advance(self, u, lr, rates, exc, inh, record_currents) -> int:
+        """Run the kernel that suits this batch; every path computes the same model."""
+        p = self.params
+        self._ensure_state_layout()
+        tail = (self._w_in, u, _KINDS[p.activation], float(p.gain), float(p.threshold), float(p.leak),
+                RUNAWAY_LIMIT, rates, exc, inh, record_currents)
+        if self._reference:
+            return kernel.run_steps(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
+                                    lr, self._inh_row_min, *self._exc, *self._inh, *self._gap, self._gap_degree,
+                                    float(p.gap_scale), *tail)
+        if self.batch > 1:
+            return kernel.run_steps_batch(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
+                                          lr, self._inh_row_min, *self._exc32, *self._inh32, *self._gap32,
+                                          self._gap_degree, float(p.gap_scale), *tail)
+        adapting = bool(self.adapt_on[0]) and bool(np.any(lr != 0.0))
+        x, s, d = self.rates[:, 0].copy(), self.inh_scale[:, 0].copy(), self.inh_offset[:, 0].copy()
+        if not adapting and not record_currents:
+            # weights stay fixed for the whole call: one sparse pass with the effective matrix
+            w_idx, w_w = self._fixed_ell(s, d)
+            none_idx, none_w = np.zeros((0, self.n), np.int32), np.zeros((0, self.n))
+            args = (w_idx, w_w, none_idx, none_w, none_idx, none_w, self._gap_degree, 0.0)
+        else:
+            if self._ell is None:
+                self._ell = tuple(_ell_arrays(m) for m in (self.topology.exc, self.topology.inh, self.topology.gap))
+            (e_idx, e_w), (i_idx, i_w), (g_idx, g_w) = self._ell
+            args = (e_idx, e_w, i_idx, i_w, g_idx, g_w, self._gap_degree, float(p.gap_scale))
+        done = kernel.run_steps_single(x, s, d, self.targets[:, 0], bool(self.adapt_on[0]), lr,
+                                       self._inh_row_min, *args, *tail[:-4],
+                                       rates[:, :, 0], exc[:, :, 0], inh[:, :, 0], record_currents)
+        self.rates[:, 0], self.inh_offset[:, 0] = x, d
+        return done
+
+    def _ensure_state_layout(self) -> None:
+        """The kernels need C-contiguous float64 state; a room may have assigned other arrays."""
+        for name in ("rates", "inh_scale", "inh_offset", "targets"):
+            value = getattr(self, name)
+            if value.dtype != np.float64 or not value.flags.c_contiguous or not value.flags.writeable:
+                setattr(self, name, np.ascontiguousarray(value, dtype=np.float64).copy())
+        self.adapt_on = np.ascontiguousarray(self.adapt_on, dtype=bool)
+
+    def _fixed_ell(self, s: np.ndarray, d: np.ndarray):
+        """ELL of the effective matrix for inhibitory scales s and offsets d (cached)."""
+        if self._fixed is not None and np.array_equal(self._fixed[0], s) and np.array_equal(self._fixed[1], d):
+            return self._fixed[2]
+        topo = self.topology
+        mask = topo.inh.copy()
+        mask.data[:] = 1.0
+        w = topo.exc - sp.diags(s) @ topo.inh - sp.diags(d) @ mask
+        if self.params.gap_scale:
+            w = w + self.params.gap_scale * topo.gap_laplacian()
+        self._fixed = (s.copy(), d.copy(), _ell_arrays(sp.csr_matrix(w)))
+        return self._fixed[2]
 
     def run(self, inputs) -> np.ndarray:
         """Rates (T, N, B) for an input series, without recording currents."""
