@@ -1,0 +1,68 @@
+"""Export factors and partitions as NPZ and CSV, written atomically (temp file + os.replace)."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from engines.connectome.ntf import NTFResult
+from engines.connectome.tensor import AffinityTensor
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def factors_npz(path: str, tensor: AffinityTensor, result: NTFResult) -> None:
+    """Weights, the three factors and the axes they refer to, in one .npz."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, weights=result.weights, temporal=result.factors[0], worm=result.factors[1],
+                        pair=result.factors[2], pairs=tensor.pairs, neurons=np.array(tensor.neurons),
+                        worm_names=np.array(tensor.worm_names), window_start_s=tensor.window_start_s,
+                        window_s=tensor.window_s, step_s=tensor.step_s, affinity=tensor.affinity)
+    _atomic_write(path, buffer.getvalue())
+
+
+def factors_frames(tensor: AffinityTensor, result: NTFResult) -> dict[str, pd.DataFrame]:
+    """Tidy tables of the temporal, worm and pair factors (one column per component)."""
+    cols = [f"component_{k}" for k in range(result.rank)]
+    temporal = pd.DataFrame(result.factors[0], columns=cols)
+    temporal.insert(0, "window_start_s", tensor.window_start_s)
+    worm = pd.DataFrame(result.factors[1], columns=cols)
+    worm.insert(0, "worm", list(tensor.worm_names))
+    pair = pd.DataFrame(result.factors[2], columns=cols)
+    pair.insert(0, "neuron_b", [tensor.neurons[j] for j in tensor.pairs[:, 1]])
+    pair.insert(0, "neuron_a", [tensor.neurons[i] for i in tensor.pairs[:, 0]])
+    return {"temporal": temporal, "worm": worm, "pair": pair}
+
+
+def factors_csv(prefix: str, tensor: AffinityTensor, result: NTFResult) -> list[str]:
+    """``<prefix>_temporal.csv``, ``_worm.csv``, ``_pair.csv``; returns the paths written."""
+    paths = []
+    for name, frame in factors_frames(tensor, result).items():
+        path = f"{prefix}_{name}.csv"
+        _atomic_write(path, frame.to_csv(index=False).encode())
+        paths.append(path)
+    return paths
+
+
+def partitions_csv(path: str, neurons, partitions: Mapping[str, np.ndarray]) -> None:
+    """One row per neuron, one column per partition (e.g. 'component_0/leiden')."""
+    frame = pd.DataFrame({"neuron": list(neurons)})
+    for name, labels in partitions.items():
+        frame[name] = np.asarray(labels, dtype=int)
+    _atomic_write(path, frame.to_csv(index=False).encode())
