@@ -35,6 +35,9 @@ class RoomSpec:
 
 
 ROOMS: list[RoomSpec] = [
+    RoomSpec("worms", "Worm activity",
+             "Browse C. elegans whole-brain calcium traces beside behaviour and the connectome.",
+             "views.worms:build_room", extensions=("vtk",)),
 ]
 
 # Tests may add rooms of their own (a comma-separated list of "module:NAME" specs) to exercise

@@ -13,17 +13,28 @@ SCREENSHOTS = REPO / "assets" / "screenshots"  # the README shows these
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def lab_url(tmp_path_factory):
+def served_lab(tmp_path_factory, extra_env=None):
     port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "panel.log"
-    process = serve_lab(port, {EXTRA_ROOMS_VARIABLE: "tests.browser.demo_room:DEMO_ROOM"}, log_path)
+    process = serve_lab(port, extra_env, log_path)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/lab", process)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
         print(log_path.read_text()[-5000:])
+
+
+@pytest.fixture(scope="session")
+def lab_url(tmp_path_factory):
+    """The lab exactly as a user serves it (the README's screenshots come from here)."""
+    yield from served_lab(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_lab_url(tmp_path_factory):
+    """The lab with the shell's test room added (errors, background work)."""
+    yield from served_lab(tmp_path_factory, {EXTRA_ROOMS_VARIABLE: "tests.browser.demo_room:DEMO_ROOM"})
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ def test_home_page_lists_every_room(page, lab_url, screenshots):
     page.get_by_text("Pick a room to start").wait_for(timeout=TIMEOUT_MS)
     for room in ROOMS:
         page.get_by_role("button", name=f"Open {room.title}").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Open Demo room").wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)
     assert page.console_errors == []
     page.screenshot(path=str(screenshots / "home.png"))
@@ -33,8 +32,8 @@ def test_room_opens_from_its_url(page, lab_url, screenshots, room):
     page.screenshot(path=str(screenshots / f"{room.slug}.png"))
 
 
-def test_sidebar_navigation_puts_the_room_in_the_url(page, lab_url):
-    open_page(page, f"{lab_url}/lab")
+def test_sidebar_navigation_puts_the_room_in_the_url(page, demo_lab_url):
+    open_page(page, f"{demo_lab_url}/lab")
     page.get_by_role("button", name="Demo room", exact=True).click(timeout=TIMEOUT_MS)
     page.get_by_text("Fail on purpose").wait_for(timeout=TIMEOUT_MS)
     page.wait_for_url(re.compile(r"room=demo"), timeout=TIMEOUT_MS)
@@ -57,8 +56,8 @@ def test_bad_url_gets_a_friendly_page(page, lab_url):
     page.get_by_text("Pick a room to start").wait_for(timeout=TIMEOUT_MS)
 
 
-def test_callback_error_is_shown_and_the_session_goes_on(page, lab_url):
-    open_page(page, f"{lab_url}/lab?room=demo")
+def test_callback_error_is_shown_and_the_session_goes_on(page, demo_lab_url):
+    open_page(page, f"{demo_lab_url}/lab?room=demo")
     page.get_by_role("button", name="Fail on purpose").click(timeout=TIMEOUT_MS)
     page.get_by_text("Something went wrong (ZeroDivisionError").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Start counting").click()
@@ -66,8 +65,8 @@ def test_callback_error_is_shown_and_the_session_goes_on(page, lab_url):
     page.get_by_text("steps 40 / 40").wait_for(timeout=TIMEOUT_MS)
 
 
-def test_background_failure_is_notified(page, lab_url):
-    open_page(page, f"{lab_url}/lab?room=demo")
+def test_background_failure_is_notified(page, demo_lab_url):
+    open_page(page, f"{demo_lab_url}/lab?room=demo")
     page.get_by_role("button", name="Diverge in the background").click(timeout=TIMEOUT_MS)
     page.locator(".notyf").get_by_text("loss became NaN").wait_for(timeout=TIMEOUT_MS)
     page.locator(".task-status").get_by_text("failed").wait_for(timeout=TIMEOUT_MS)
