@@ -1,0 +1,61 @@
+"""Neural fields engine: Gaussian RBF (GNF) and NeuRBF fields for images and SDFs, with baselines.
+
+Pure torch / numpy / scikit-image / trimesh; no UI imports. CPU first (one intra-op thread by
+default), any torch device works for the fields themselves.
+
+Fields (``registry``)
+    build_field(name, in_dim, out_dim, param_budget=None, knob=None, seed=None) -> nn.Module
+        name in FIELD_NAMES = ("gnf", "neurbf", "siren", "fourier_mlp", "hash_mlp", "grid_mlp");
+        RBF_FIELDS = ("gnf", "neurbf"). Maps (N, in_dim) coords in [-1, 1] to (N, out_dim).
+        The module carries .name, .knob (its size knob) and .param_count. With param_budget the
+        largest size that fits is chosen, so any two fields compare at an equal budget.
+    RBF fields also have .kernel_params() -> dict:
+        gnf:    feature_centres (U, D), feature_widths (U, D), weight_norms (U,)
+        neurbf: centres (K, d), shapes (K, d, d) (2x2 -> ellipses in 2-D), weight_norms (K,),
+                init_weights (the k-means weight per training point), adaptive (bool)
+    NeuRBF: field.rbf.set_adaptive(True) lets kernel centres and shapes keep learning
+    (neighbour lists refresh every field.rbf.refresh_every steps); NeuRBF itself freezes them.
+    Building blocks: encoders.DenseGrid / HashGrid / PlaneGrid, rbf.GaussianRBF / AdaptiveRBF /
+    weighted_kmeans, baselines.SIREN / FourierMLP / GridMLP.
+
+Targets
+    ImageTarget(source="astronaut", size=None, max_size=512, grey=False)
+        source: a skimage.data name (BUNDLED_IMAGES), a file path or an array. Larger images are
+        downscaled; .notice holds the message (also issued as a warning). .image (H, W, C) in
+        [0, 1], .coords, .values, .weight_map() (the NeuRBF k-means weights as an H x W map).
+    SdfTarget(source="csg", pool_size=200_000, n_eval=100_000, seed=0)
+        source: an analytic shape (ANALYTIC_SHAPES: sphere, torus, box, csg), a bundled pyvista
+        mesh name (bundled_meshes(): ant, nut, airplane, sphere), a trimesh.creation name
+        (CREATION_SHAPES), a mesh file path (PLY/STL/OBJ/OFF), or a (vertices, faces) tuple.
+        Normalised into radius 0.99; .sdf(points) ground truth; .mesh; .notice (non-watertight).
+
+Training
+    make_trainer(field_name, target, param_budget=None, seed=0, **trainer_kwargs) -> Trainer
+    Trainer(field, target, lr=None, total_steps=2000, final_lr_ratio=0.1, hold=0.6,
+            batch_size=None, seed=0, threads=1)
+        .step(n) -> last loss            advance n Adam steps (lr held, then decayed
+                                          exponentially over the last 40% of total_steps)
+        .snapshot(preview_res=64) -> Snapshot(step, wall_time, loss, lr, metrics, history,
+              preview, kernels)           cheap: call it a few times a second
+        .set_lr(lr), .lr_at(step)
+        .evaluate() -> {"psnr", "ssim"} or {"iou", "chamfer_l1", "normal_consistency", "fscore@t"}
+        .reconstruction() -> (image, error map)         (images)
+        .mesh(res=128) -> (trimesh.Trimesh, |true SDF| per vertex)   (SDFs)
+        .save(path) / .load(path)         atomic checkpoints
+    A NaN or exploding loss restores the last good state and raises errors.DivergenceError.
+    No threads inside: the room calls step() from its own worker thread; pausing = not calling.
+
+Export: meshing.export_png(image, path), meshing.export_mesh(mesh, path) (.ply / .stl), atomic.
+Errors: bad files, arrays, meshes and sizes raise errors.InvalidInputError with a user message.
+"""
+from .images import BUNDLED_IMAGES, ImageTarget, load_image
+from .meshing import evaluate_grid, export_mesh, export_png, extract_mesh
+from .registry import FIELD_NAMES, RBF_FIELDS, build_field
+from .sdf import CREATION_SHAPES, SdfTarget, bundled_meshes, load_mesh
+from .shapes import ANALYTIC_SHAPES
+from .trainer import DEFAULT_LR, Snapshot, Trainer, make_trainer
+
+__all__ = ["ANALYTIC_SHAPES", "BUNDLED_IMAGES", "CREATION_SHAPES", "DEFAULT_LR", "FIELD_NAMES",
+           "RBF_FIELDS", "ImageTarget", "SdfTarget", "Snapshot", "Trainer", "build_field",
+           "bundled_meshes", "evaluate_grid", "export_mesh", "export_png", "extract_mesh",
+           "load_image", "load_mesh", "make_trainer"]

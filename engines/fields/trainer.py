@@ -1,0 +1,244 @@
+"""A step-wise trainer for any field on an image or SDF target.
+
+The room drives it from its own background thread: ``step(n)`` advances n optimiser steps,
+``snapshot(preview_res)`` returns a cheap copy of the state for drawing, pausing is simply not
+calling ``step``. No threads here. A NaN or exploding loss restores the last good state and raises
+``DivergenceError``.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import math
+import time
+from dataclasses import dataclass, field as dc_field
+
+import numpy as np
+import torch
+
+from ..errors import DivergenceError, InvalidInputError
+from . import images, meshing, metrics
+from .images import ImageTarget
+from .registry import build_field
+
+DEFAULT_LR = {"gnf": 2e-2, "neurbf": 5e-3, "siren": 1e-4, "fourier_mlp": 1e-3,
+              "hash_mlp": 1e-2, "grid_mlp": 1e-2}
+
+
+@dataclass
+class Snapshot:
+    step: int
+    wall_time: float                 # seconds spent inside step()
+    cpu_time: float                  # CPU seconds of this process inside step() (shared machines)
+    loss: float
+    lr: float
+    metrics: dict                    # cheap ones: image PSNR / SDF IoU on a subset
+    history: dict                    # lists: step, loss, wall_time, cpu_time
+    preview: np.ndarray | None       # image (h, w[, 3]) or SDF values on a preview_res^3 grid
+    kernels: dict | None = dc_field(default=None)  # centres, shapes, weight norms, init weights
+
+
+class Trainer:
+    def __init__(self, field, target, lr: float | None = None, total_steps: int = 2000,
+                 final_lr_ratio: float = 0.1, hold: float = 0.6, batch_size: int | None = None, seed: int = 0,
+                 threads: int | None = 1, good_state_every: int = 25, explode_ratio: float = 1e4):
+        if field.in_dim != target.in_dim or field.out_dim != target.out_dim:
+            raise InvalidInputError(f"the field maps {field.in_dim}-D -> {field.out_dim} values but the "
+                                    f"target needs {target.in_dim}-D -> {target.out_dim}")
+        if threads:
+            torch.set_num_threads(threads)  # one thread is ~10x faster than two on small ops here
+        self.field, self.target, self.seed = field, target, seed
+        self.is_image = isinstance(target, ImageTarget)
+        self.batch_size = batch_size or (None if self.is_image else 1 << 15)
+        self.generator = torch.Generator().manual_seed(seed)
+        if hasattr(field, "initialise"):
+            field.initialise(*target.init_points(), seed=seed)
+        self.base_lr = lr or DEFAULT_LR.get(getattr(field, "name", ""), 1e-3)
+        self.total_steps, self.final_lr_ratio, self.hold = max(int(total_steps), 1), final_lr_ratio, hold
+        # every parameter is handed to Adam: frozen ones get no gradient and are skipped, and
+        # switching NeuRBF's kernels to adaptive later needs no new optimiser
+        self.optimizer = torch.optim.Adam(field.parameters(), lr=self.base_lr)
+        self.step_count, self.wall_time, self.cpu_time = 0, 0.0, 0.0
+        self.history = {"step": [], "loss": [], "wall_time": [], "cpu_time": []}
+        self.good_state_every, self.explode_ratio = good_state_every, explode_ratio
+        self._best_loss = math.inf
+        self._good = self._capture()
+
+    # --- learning rate -------------------------------------------------------------------
+    def lr_at(self, step: int) -> float:
+        """base_lr for the first ``hold`` of total_steps, then exponential decay to
+        base_lr * final_lr_ratio (grids learn fastest at a high rate; the decay stops the
+        late oscillation of Adam on grids)."""
+        start = self.hold * self.total_steps
+        progress = (step - start) / max(self.total_steps - start, 1)
+        return self.base_lr * self.final_lr_ratio ** min(max(progress, 0.0), 1.0)
+
+    def set_lr(self, lr: float) -> None:
+        """Change the base learning rate while training (the schedule keeps its shape)."""
+        if not lr > 0:
+            raise InvalidInputError("the learning rate must be positive")
+        self.base_lr = float(lr)
+
+    # --- training ------------------------------------------------------------------------
+    def _batch(self):
+        if self.is_image:
+            x, y = self.target.coords, self.target.values
+            if self.batch_size and self.batch_size < len(x):
+                idx = torch.randint(len(x), (self.batch_size,), generator=self.generator)
+                return x[idx], y[idx]
+            return x, y  # the same tensor every step lets NeuRBF reuse its neighbour lists
+        return self.target.sample(self.batch_size, self.generator)
+
+    def _loss(self, pred, y):
+        if self.is_image:
+            return ((pred - y) ** 2).mean()
+        return ((pred - y).abs() / (y.abs() + 1e-2)).mean()  # NeuRBF's relative L1 for SDFs
+
+    def step(self, n: int = 1) -> float:
+        """Advance n optimiser steps; returns the last loss."""
+        self.field.train()
+        loss_value = math.nan
+        for _ in range(int(n)):
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.lr_at(self.step_count)
+            x, y = self._batch()
+            loss = self._loss(self.field(x), y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            loss_value = loss.item()
+            self.wall_time += time.perf_counter() - start
+            self.cpu_time += time.process_time() - cpu_start
+            self._check(loss_value)
+            self.step_count += 1
+            self._record(loss_value)
+        return loss_value
+
+    def _record(self, loss: float) -> None:
+        self.history["step"].append(self.step_count)
+        self.history["loss"].append(loss)
+        self.history["wall_time"].append(self.wall_time)
+        self.history["cpu_time"].append(self.cpu_time)
+        self._best_loss = min(self._best_loss, loss)
+        if self.step_count % self.good_state_every == 0:
+            self._good = self._capture()
+
+    def _check(self, loss: float) -> None:
+        if math.isfinite(loss) and loss <= self.explode_ratio * self._best_loss:
+            return
+        bad_step = self.step_count
+        self._restore(self._good)
+        raise DivergenceError(f"training diverged at step {bad_step} (loss {loss:.3g}); restored the state "
+                              f"of step {self.step_count}. Try a lower learning rate.")
+
+    def _capture(self) -> dict:
+        return {"field": copy.deepcopy(self.field.state_dict()),
+                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+                "step": self.step_count, "wall_time": self.wall_time, "cpu_time": self.cpu_time,
+                "history_len": len(self.history["step"])}
+
+    def _restore(self, state: dict) -> None:
+        self.field.load_state_dict(state["field"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step_count, self.wall_time, self.cpu_time = state["step"], state["wall_time"], state["cpu_time"]
+        for values in self.history.values():
+            del values[state["history_len"]:]
+        if hasattr(self.field, "rbf") and hasattr(self.field.rbf, "invalidate"):
+            self.field.rbf.invalidate()
+
+    # --- looking at it -------------------------------------------------------------------
+    def quick_metrics(self) -> dict:
+        if not self.history["loss"]:
+            return {}
+        if self.is_image:
+            if self.batch_size is None:  # full-batch MSE is the training image's MSE
+                return {"psnr": -10 * math.log10(max(self.history["loss"][-1], 1e-12))}
+            return {}
+        with torch.no_grad():
+            self.field.eval()
+            pred = self.field(torch.as_tensor(self.target.eval_x[:20_000]))[:, 0].numpy()
+        return {"iou": metrics.iou(pred, self.target.eval_y[:20_000])}
+
+    def preview(self, res: int = 64) -> np.ndarray:
+        self.field.eval()
+        if self.is_image:
+            t = self.target
+            scale = res / max(t.height, t.width)
+            h, w = max(int(round(t.height * scale)), 2), max(int(round(t.width * scale)), 2)
+            return t.display(images.render(self.field, h, w))
+        return meshing.evaluate_grid(self.field, res)
+
+    def snapshot(self, preview_res: int | None = 64, kernels: bool = True) -> Snapshot:
+        return Snapshot(step=self.step_count, wall_time=self.wall_time, cpu_time=self.cpu_time,
+                        loss=self.history["loss"][-1] if self.history["loss"] else math.nan,
+                        lr=self.lr_at(self.step_count), metrics=self.quick_metrics(),
+                        history={k: list(v) for k, v in self.history.items()},
+                        preview=self.preview(preview_res) if preview_res else None,
+                        kernels=self.field.kernel_params() if kernels and hasattr(self.field, "kernel_params") else None)
+
+    def reconstruction(self) -> tuple[np.ndarray, np.ndarray]:
+        """Full-resolution image and its per-pixel absolute error (mean over channels)."""
+        t = self.target
+        self.field.eval()
+        pred = np.clip(images.render(self.field, t.height, t.width), 0, 1)
+        return t.display(pred), np.abs(pred - t.image).mean(-1)
+
+    def mesh(self, res: int = 128):
+        """Marching-cubes mesh of the zero level set and each vertex's |true SDF| (or None)."""
+        self.field.eval()
+        mesh = meshing.extract_mesh(self.field, res)
+        if mesh is None:
+            return None, None
+        return mesh, np.abs(self.target.sdf(np.asarray(mesh.vertices)))
+
+    def evaluate(self, mesh_res: int = 128, n_surface: int = 30_000) -> dict:
+        """Full metrics: PSNR and SSIM for images; IoU, Chamfer-L1, normal consistency, F-score for SDFs."""
+        if self.is_image:
+            pred, _ = self.reconstruction()
+            truth = self.target.display(self.target.image)
+            return {"psnr": metrics.psnr(pred, truth), "ssim": metrics.ssim(pred, truth)}
+        with torch.no_grad():
+            self.field.eval()
+            pred = torch.cat([self.field(c) for c in torch.as_tensor(self.target.eval_x).split(1 << 16)])
+        out = {"iou": metrics.iou(pred[:, 0].numpy(), self.target.eval_y)}
+        mesh = meshing.extract_mesh(self.field, mesh_res)
+        true_pts, true_n = self.target.surface(n_surface, seed=self.seed)
+        if mesh is None:
+            return {**out, **metrics.surface_metrics(np.zeros((0, 3)), None, true_pts, true_n)}
+        import trimesh
+        pts, faces = trimesh.sample.sample_surface(mesh, n_surface, seed=self.seed)
+        return {**out, **metrics.surface_metrics(pts, mesh.face_normals[faces], true_pts, true_n)}
+
+    # --- checkpoints ---------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        """Atomic checkpoint: field, optimiser, step, history, learning rate, sampler state."""
+        state = self._capture()
+        state.update(history=self.history, base_lr=self.base_lr, generator=self.generator.get_state(),
+                     field_name=getattr(self.field, "name", None), best_loss=self._best_loss)
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        meshing._atomic_write(path, buf.getvalue())
+
+    def load(self, path: str) -> None:
+        try:
+            state = torch.load(path, weights_only=False)
+        except Exception as exc:
+            raise InvalidInputError(f"{path} is not a readable checkpoint ({exc})") from exc
+        if state.get("field_name") != getattr(self.field, "name", None):
+            raise InvalidInputError(f"the checkpoint holds a {state.get('field_name')} field, not "
+                                    f"{getattr(self.field, 'name', None)}")
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        try:
+            self._restore(state)
+        except RuntimeError as exc:
+            raise InvalidInputError(f"the checkpoint does not fit this field's sizes ({exc})") from exc
+        self.base_lr, self._best_loss = state["base_lr"], state["best_loss"]
+        self.generator.set_state(state["generator"])
+        self._good = self._capture()
+
+
+def make_trainer(field_name: str, target, param_budget: int | None = None, seed: int = 0, **kwargs) -> Trainer:
+    """Build a field for ``target`` (seeded) and its trainer in one call."""
+    field = build_field(field_name, target.in_dim, target.out_dim, param_budget=param_budget, seed=seed)
+    return Trainer(field, target, seed=seed, **kwargs)
