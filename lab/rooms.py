@@ -35,6 +35,9 @@ class RoomSpec:
 
 
 ROOMS: list[RoomSpec] = [
+    RoomSpec("reservoir", "Reservoir",
+             "See what excitation/inhibition balance and local adaptation do to a reservoir's memory.",
+             "views.reservoir:build_room", start_button="Run"),
     RoomSpec("worms", "Worm activity",
              "Browse C. elegans whole-brain calcium traces beside behaviour and the connectome.",
              "views.worms:build_room", extensions=("vtk",)),
