@@ -94,3 +94,26 @@ def cached_files(cache_dir=None) -> list[Path]:
     """Parquet files already in the cache (what works offline)."""
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     return sorted(cache.rglob("*.parquet")) if cache.exists() else []
+
+
+def main(argv=None) -> int:
+    """``python -m engines.worms.download``: fetch the harmonised dataset into the cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fetch the harmonised C. elegans dataset into a local cache.")
+    parser.add_argument("--cache", help="cache folder (default: $NEURAL_LAB_CACHE or ~/.cache/neural_lab)")
+    parser.add_argument("--base-url", default=HUB_URL, help="the hub or a mirror serving the same paths")
+    args = parser.parse_args(argv)
+    report = lambda name, index, total: print(f"[{index + 1}/{total}] {name}", flush=True)
+    try:
+        paths = fetch_harmonised(args.cache, base_url=args.base_url, progress=report)
+    except EngineError as error:
+        cached = cached_files(args.cache)
+        print(f"{error}\n{len(cached)} file(s) already in the cache.")
+        return 1
+    print(f"{len(paths)} file(s) in {paths[0].parent if paths else args.cache or default_cache_dir()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

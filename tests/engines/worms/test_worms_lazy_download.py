@@ -119,3 +119,17 @@ def test_heatmap_pyramid_matches_direct_aggregate():
     coarse = pyramid.aggregate(full, width=250, height=3, min_per_pixel=2)
     direct = heatmap_aggregate(trace_image_source(traces, time), full, width=250, height=3)
     np.testing.assert_allclose(np.asarray(coarse), np.asarray(direct), atol=1e-5)
+
+
+def test_download_command_fetches_and_says_when_offline(tmp_path, hub, capsys):
+    from engines.worms.download import main
+
+    url, _ = hub
+    assert main(["--cache", str(tmp_path / "cache"), "--base-url", url]) == 0
+    assert "[1/1] data/part0.parquet" in capsys.readouterr().out
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["--cache", str(tmp_path / "cache"), "--base-url", f"http://127.0.0.1:{port}"]) == 1
+    out = capsys.readouterr().out
+    assert "offline" in out and "1 file(s) already in the cache" in out
