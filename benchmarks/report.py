@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import statistics
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterable
+
+from engines.files import atomic_path
 
 
 @dataclass
@@ -80,12 +80,8 @@ def format_table(rows: Iterable[Row]) -> str:
 def write_json(rows: Iterable[Row], path: str) -> None:
     """Atomic write: a reader never sees a half-written file."""
     data = [dict(asdict(r), ratio=r.ratio) for r in rows]
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2))
 
 
 def report(rows: list[Row], args, title: str, notes: Iterable[str] = ()) -> None:

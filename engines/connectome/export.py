@@ -2,29 +2,14 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from engines.connectome.ntf import NTFResult
+from engines.files import atomic_write_bytes
 from engines.connectome.tensor import AffinityTensor
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def factors_npz(path: str, tensor: AffinityTensor, result: NTFResult) -> None:
@@ -34,7 +19,7 @@ def factors_npz(path: str, tensor: AffinityTensor, result: NTFResult) -> None:
                         pair=result.factors[2], pairs=tensor.pairs, neurons=np.array(tensor.neurons),
                         worm_names=np.array(tensor.worm_names), window_start_s=tensor.window_start_s,
                         window_s=tensor.window_s, step_s=tensor.step_s, affinity=tensor.affinity)
-    _atomic_write(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def factors_frames(tensor: AffinityTensor, result: NTFResult) -> dict[str, pd.DataFrame]:
@@ -55,7 +40,7 @@ def factors_csv(prefix: str, tensor: AffinityTensor, result: NTFResult) -> list[
     paths = []
     for name, frame in factors_frames(tensor, result).items():
         path = f"{prefix}_{name}.csv"
-        _atomic_write(path, frame.to_csv(index=False).encode())
+        atomic_write_bytes(path, frame.to_csv(index=False).encode())
         paths.append(path)
     return paths
 
@@ -65,4 +50,4 @@ def partitions_csv(path: str, neurons, partitions: Mapping[str, np.ndarray]) -> 
     frame = pd.DataFrame({"neuron": list(neurons)})
     for name, labels in partitions.items():
         frame[name] = np.asarray(labels, dtype=int)
-    _atomic_write(path, frame.to_csv(index=False).encode())
+    atomic_write_bytes(path, frame.to_csv(index=False).encode())

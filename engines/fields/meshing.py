@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 
 import numpy as np
 import torch
@@ -12,6 +11,7 @@ import imageio.v3 as iio
 from skimage.measure import marching_cubes
 
 from ..errors import InvalidInputError
+from ..files import atomic_write_bytes
 
 
 def grid_points(res: int) -> np.ndarray:
@@ -47,29 +47,16 @@ def extract_mesh(field, res: int = 128):
     return None if found is None else trimesh.Trimesh(*found, process=False)
 
 
-def _atomic_write(path: str, payload: bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def export_mesh(mesh: trimesh.Trimesh, path: str) -> None:
     """Write a mesh as PLY or STL (chosen by the extension), atomically."""
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if ext not in ("ply", "stl"):
         raise InvalidInputError(f"meshes export as .ply or .stl, not .{ext or '?'}")
-    _atomic_write(path, mesh.export(file_type=ext))
+    atomic_write_bytes(path, mesh.export(file_type=ext))
 
 
 def export_png(image: np.ndarray, path: str) -> None:
     """Write an image in [0, 1] as an 8-bit PNG, atomically."""
     buf = io.BytesIO()
     iio.imwrite(buf, (np.clip(image, 0, 1) * 255).round().astype(np.uint8), extension=".png")
-    _atomic_write(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import DivergenceError, InvalidInputError
+from ..files import atomic_write_bytes
 from . import images, meshing, metrics
 from .images import ImageTarget
 from .registry import build_field
@@ -218,7 +219,7 @@ class Trainer:
                      field_name=getattr(self.field, "name", None), best_loss=self._best_loss)
         buf = io.BytesIO()
         torch.save(state, buf)
-        meshing._atomic_write(path, buf.getvalue())
+        atomic_write_bytes(path, buf.getvalue())
 
     def load(self, path: str) -> None:
         try:

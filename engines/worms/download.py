@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from engines.errors import EngineError
+from engines.files import atomic_path
 
 HUB_URL = "https://huggingface.co"
 DATASET_ID = "qsimeon/celegans_neural_data"
@@ -78,16 +78,9 @@ def fetch_harmonised(cache_dir=None, base_url: str = HUB_URL, dataset_id: str = 
 
 
 def _download(url: str, target: Path, timeout: float) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, _open(url, timeout) as response:
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(target, suffix=".part") as tmp, open(tmp, "wb") as out, _open(url, timeout) as response:
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
 
 
 def cached_files(cache_dir=None) -> list[Path]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from engines.worms.loaders._common import (check_length, invalid, map_labels,
                                            nan_run_warnings, time_from_zero)
+from engines.files import atomic_path
 from engines.worms.model import EVENT_COLUMNS, Recording, empty_events
 
 BEHAVIOUR_PREFIX = "behaviour:"
@@ -96,8 +97,6 @@ def load_plain_npz(path) -> Recording:
 
 def save_plain_npz(recording: Recording, path) -> None:
     """Write a recording in the NPZ layout above (atomically: temp file + rename)."""
-    import os
-    import tempfile
     path = Path(path)
     arrays = {"time": recording.time, "traces": recording.traces,
               "labels": np.array([n or "" for n in recording.labels], dtype=str)}
@@ -105,7 +104,5 @@ def save_plain_npz(recording: Recording, path) -> None:
     for column in EVENT_COLUMNS:
         arrays[f"events_{column}"] = recording.events[column].to_numpy(
             dtype=float if column.endswith("_s") else str)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    with os.fdopen(fd, "wb") as f:
+    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
-    os.replace(tmp, path)
