@@ -35,6 +35,9 @@ class RoomSpec:
 
 
 ROOMS: list[RoomSpec] = [
+    RoomSpec("fields", "Neural fields",
+             "Train RBF neural fields on images and 3D shapes and watch them learn.",
+             "views.fields:build_room", extensions=("vtk",), start_button="Train"),
     RoomSpec("reservoir", "Reservoir",
              "See what excitation/inhibition balance and local adaptation do to a reservoir's memory.",
              "views.reservoir:build_room", start_button="Run"),

@@ -1,0 +1,9 @@
+"""The neural fields room's model: targets, field runs and the room's param model.
+
+lab.fields.targets  image and shape targets from bundled names or uploaded bytes
+lab.fields.run      one field training on one target: step(n), snapshot(), checkpoints
+lab.fields.model    FieldsRoom, the param.Parameterized the views drive
+
+Kept light (no imports here): import the modules absolutely, e.g. ``from lab.fields.model
+import FieldsRoom``.
+"""

@@ -1,0 +1,215 @@
+"""The fields room's model without a browser: parameters reach the engine, actions change state."""
+import io
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engines.errors import InvalidInputError
+from engines.fields.rbf import GNF, NeuRBF
+from lab.fields.model import FieldsRoom
+from lab.fields.run import FieldConfig, FieldRun
+from lab.fields.targets import image_target
+
+torch.set_num_threads(1)
+
+
+def wait_until_done(room, timeout=60):
+    start = time.time()
+    while room.background.is_alive and time.time() - start < timeout:
+        time.sleep(0.05)
+    assert not room.background.is_alive
+
+
+@pytest.fixture
+def room():
+    return FieldsRoom(image_size=48, steps=60, batch_size=1024)
+
+
+def png_bytes(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_parameters_reach_the_engine(room):
+    room.param.update(model="neurbf", n_kernels=64, top_k=3, grid_levels=2, grid_resolution=32)
+    room.reset()
+    field = room._runs[0].field
+    assert isinstance(field, NeuRBF)
+    assert field.rbf.centres.shape == (64, 2) and field.rbf.top_k == 3
+    assert [g.shape[-1] for g in field.grid.grids] == [16, 32]
+    room.param.update(model="gnf", n_kernels=12)
+    room.reset()
+    assert isinstance(room._runs[0].field, GNF) and room._runs[0].field.rbf.centres.shape[0] == 12
+
+
+def test_training_raises_psnr_and_finishes(room):
+    before = room.snapshot.psnr
+    room.train()
+    wait_until_done(room)
+    assert room.background.state == "finished" and room.background.steps_done == 60
+    assert room.snapshot.step == 60
+    assert room.snapshot.psnr > before + 8  # a 48 px image is learnt quickly
+
+
+def test_pause_resume_and_reset(room):
+    room.steps = 100_000
+    room.train()
+    time.sleep(0.5)
+    room.pause()
+    assert room.background.state == "paused"
+    time.sleep(0.4)  # the chunk in flight (~50 ms of steps) finishes
+    paused_at = room._runs[0].steps_done
+    time.sleep(0.4)
+    assert room._runs[0].steps_done == paused_at
+    room.train()  # Train while paused resumes
+    assert room.background.state == "running"
+    room.reset()
+    assert room.background.state == "stopped"
+    assert room.snapshot.step == 0 and room._runs[0].steps_done == 0
+
+
+def test_step_advances_and_learning_rate_applies_live(room):
+    room.step(5)
+    assert room.snapshot.step == 5
+    room.learning_rate = 0.003
+    assert room._runs[0].learning_rate == pytest.approx(0.003)
+
+
+def test_architecture_change_rebuilds_at_train(room):
+    room.step(3)
+    room.model = "grid_mlp"
+    room.steps = 2
+    room.train()
+    wait_until_done(room)
+    assert room._runs[0].config.model == "grid_mlp" and room.snapshot.step == 2
+
+
+def test_bad_upload_keeps_previous_target_and_model(room):
+    room.step(4)
+    target, run = room.target, room._runs[0]
+    with pytest.raises(InvalidInputError, match="not a readable image"):
+        room.upload(b"this is not a png", "broken.png")
+    with pytest.raises(InvalidInputError, match="not supported"):
+        room.upload(b"abc", "notes.txt")
+    with pytest.raises(InvalidInputError):
+        room.upload(b"solid 0\nendsolid\n", "empty.stl")
+    assert room.target is target and room._runs[0] is run and room.snapshot.step == 4
+
+
+def test_upload_png_becomes_the_target(room):
+    pixels = (np.random.default_rng(0).random((20, 30, 3)) * 255).astype(np.uint8)
+    room.upload(png_bytes(pixels), "noise.png")
+    assert room.target_name == "noise.png"
+    assert room.target.image.shape[:2] == (32, 48)  # resized to image_size on the long side
+
+
+def test_divergence_fails_the_task_and_restores_weights(room):
+    room.step(5)
+    good = {k: v.clone() for k, v in room._runs[0].field.state_dict().items()}
+    with torch.no_grad():  # a diverged model: its weights turned to NaN
+        room._runs[0].field.readout.weight.fill_(float("nan"))
+    room.steps = 10
+    room.train()
+    wait_until_done(room)
+    assert room.background.state == "failed" and "loss became" in room.background.error
+    restored = room._runs[0].field.state_dict()
+    assert all(torch.equal(restored[k], good[k]) for k in good)
+
+
+def test_checkpoint_round_trip_continues_training(room):
+    room.step(8)
+    data = room.checkpoint_bytes()
+    fresh = FieldsRoom(image_size=32, steps=5)
+    fresh.load_checkpoint(data)
+    assert fresh.snapshot.step == 8 and fresh.image_size == 32
+    assert fresh.snapshot.psnr == pytest.approx(room.snapshot.psnr, abs=1e-4)
+    fresh.step(2)
+    assert fresh.snapshot.step == 10
+    with pytest.raises(InvalidInputError, match="not a fields room checkpoint"):
+        fresh.load_checkpoint(b"garbage")
+
+
+def test_png_export_is_the_reconstruction(room):
+    room.step(3)
+    image = np.asarray(Image.open(io.BytesIO(room.reconstruction_png())))
+    assert image.shape[:2] == room.snapshot.reconstruction.shape[:2]
+    with pytest.raises(InvalidInputError):
+        room.mesh_bytes("ply")
+
+
+def test_compare_trains_two_models_step_for_step(room):
+    room.param.update(compare_model="grid_mlp", steps=20)
+    room.train()
+    wait_until_done(room)
+    assert room.rival_snapshot is not None
+    assert room.rival_snapshot.step == room.snapshot.step == 20
+    assert [run.config.model for run in room._runs] == ["gnf", "grid_mlp"]
+
+
+def test_neurbf_kernels_and_kmeans_weights_in_snapshot(room):
+    room.param.update(model="neurbf", n_kernels=64, grid_resolution=32)
+    room.reset()
+    kernels = room.snapshot.kernels
+    assert kernels["centres"].shape == (64, 2) and kernels["shapes"].shape == (64, 2, 2)
+    assert room.snapshot.init_weights.shape == room.snapshot.error.shape
+    # k-means puts more kernels where the image has edges than a uniform lattice would
+    assert np.all(np.abs(kernels["centres"]) <= 1.0 + 1e-6)
+
+
+@pytest.mark.slow
+def test_shape_task_learns_a_torus_and_exports_a_mesh():
+    room = FieldsRoom(task="shape", shape_source="torus", steps=150, batch_size=2048,
+                      grid_resolution=32, preview_resolution=24, full_resolution=32)
+    assert room.grid_resolution == 32
+    room.train()
+    wait_until_done(room, timeout=120)
+    shot = room.snapshot
+    assert room.background.state == "finished"
+    assert shot.iou > 0.5 and len(shot.faces) > 0 and shot.distance.shape == (len(shot.vertices),)
+    assert shot.slice_values.shape == (96, 96)
+    ply = room.mesh_bytes("ply")
+    assert ply.startswith(b"ply")
+
+
+def test_field_run_is_deterministic_under_a_seed():
+    target = image_target("camera", 24)
+    losses = [FieldRun(target, FieldConfig("grid_mlp", grid_resolution=16, seed=3), 1e-2, 256).step(5)
+              for _ in range(2)]
+    assert losses[0] == losses[1]
+
+
+def test_huge_images_are_refused_before_decoding(room, monkeypatch):
+    import lab.fields.targets as targets
+    monkeypatch.setattr(targets, "MAX_PIXELS", 100)
+    pixels = np.zeros((20, 30, 3), np.uint8)
+    with pytest.raises(InvalidInputError, match="megapixels"):
+        room.upload(png_bytes(pixels), "big.png")
+    assert room.target_name == "camera"
+
+
+def test_adaptive_kernels_toggle_live(room):
+    room.param.update(model="neurbf", n_kernels=32, grid_resolution=16)
+    room.reset()
+    assert not room._runs[0].field.rbf.adaptive
+    room.adaptive = True
+    assert room._runs[0].field.rbf.adaptive
+    before = room._runs[0].field.rbf.centres.detach().clone()
+    room.step(3)
+    assert not torch.equal(before, room._runs[0].field.rbf.centres.detach())  # kernels moved
+
+
+@pytest.mark.slow
+def test_mesh_uploads_train_and_non_watertight_meshes_get_a_notice(room):
+    import trimesh
+    box = trimesh.creation.box(extents=(1.0, 0.8, 0.6))
+    room.upload(box.export(file_type="stl"), "box.stl")
+    assert room.task == "shape" and room.target_name == "box.stl" and room.notice == ""
+    open_box = trimesh.Trimesh(box.vertices, box.faces[:-2], process=False)
+    room.upload(open_box.export(file_type="ply"), "open.ply")
+    assert "not watertight" in room.notice
+    room.step(3)
+    assert room.snapshot.step == 3 and room.snapshot.iou >= 0.0
