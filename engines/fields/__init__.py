@@ -4,17 +4,23 @@ Pure torch / numpy / scikit-image / trimesh; no UI imports. CPU first (one intra
 default), any torch device works for the fields themselves.
 
 Fields (``registry``)
-    build_field(name, in_dim, out_dim, param_budget=None, knob=None, seed=None) -> nn.Module
+    build_field(name, in_dim, out_dim, param_budget=None, knob=None, seed=None, **architecture)
         name in FIELD_NAMES = ("gnf", "neurbf", "siren", "fourier_mlp", "hash_mlp", "grid_mlp");
         RBF_FIELDS = ("gnf", "neurbf"). Maps (N, in_dim) coords in [-1, 1] to (N, out_dim).
         The module carries .name, .knob (its size knob) and .param_count. With param_budget the
         largest size that fits is chosen, so any two fields compare at an equal budget.
+        architecture sets other sizes explicitly (kept fixed under a budget): gnf n_units, levels,
+        channels; neurbf n_kernels, top_k, levels, channels, adaptive, ...; grid_mlp levels,
+        channels; hash_mlp n_levels, max_res (registry.FAMILIES[name].architecture lists them).
     RBF fields also have .kernel_params() -> dict:
         gnf:    feature_centres (U, D), feature_widths (U, D), weight_norms (U,)
         neurbf: centres (K, d), shapes (K, d, d) (2x2 -> ellipses in 2-D), weight_norms (K,),
                 init_weights (the k-means weight per training point), adaptive (bool)
     NeuRBF: field.rbf.set_adaptive(True) lets kernel centres and shapes keep learning
-    (neighbour lists refresh every field.rbf.refresh_every steps); NeuRBF itself freezes them.
+    (neighbour lists refresh every field.rbf.refresh_every steps); NeuRBF itself freezes them,
+    and frozen kernels keep the neighbour lists of images.render's fixed lattice between renders.
+    rbf.image_kernels(field, coords) -> centres, half-maximum ellipses, weight norms (2-D; GNF
+    units are placed by rbf.gnf_footprints where they respond).
     Building blocks: encoders.DenseGrid / HashGrid / PlaneGrid, rbf.GaussianRBF / AdaptiveRBF /
     weighted_kmeans, baselines.SIREN / FourierMLP / GridMLP.
 
@@ -37,14 +43,21 @@ Training
                                           exponentially over the last 40% of total_steps)
         .snapshot(preview_res=64) -> Snapshot(step, wall_time, loss, lr, metrics, history,
               preview, kernels)           cheap: call it a few times a second
-        .set_lr(lr), .lr_at(step)
+        .set_lr(lr), .lr, .lr_at(step)   live base-rate change; the schedule keeps its shape
+        .set_batch_size(n)                live; None = every pixel (images)
+        .remember_good_state()            where a divergence returns to (also every 25 steps)
         .evaluate() -> {"psnr", "ssim"} or {"iou", "chamfer_l1", "normal_consistency", "fscore@t"}
         .reconstruction() -> (image, error map)         (images)
         .mesh(res=128) -> (trimesh.Trimesh, |true SDF| per vertex)   (SDFs)
-        .save(path) / .load(path)         atomic checkpoints
+        .sdf_iou(), .vertex_chamfer(vertices, faces)    cheap live SDF metrics
+        .save(path) / .load(path)         atomic checkpoints; .state_dict() / .load_state_dict()
+                                          hold only tensors and plain values: loading uses
+                                          torch.load(weights_only=True), so a file cannot run code
     A NaN or exploding loss restores the last good state and raises errors.DivergenceError.
     No threads inside: the room calls step() from its own worker thread; pausing = not calling.
 
+Meshing: meshing.preview_surface(field, res, max_points) (coarsens a huge early surface),
+meshing.slice_plane(field, z, res), meshing.extract_mesh(field, res).
 Export: meshing.export_png(image, path), meshing.export_mesh(mesh, path) (.ply / .stl), atomic.
 Errors: bad files, arrays, meshes and sizes raise errors.InvalidInputError with a user message.
 """

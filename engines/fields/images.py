@@ -5,6 +5,8 @@ Images larger than ``max_size`` on their long side are downscaled (anti-aliased)
 """
 from __future__ import annotations
 
+import functools
+
 import os
 import warnings
 
@@ -106,9 +108,15 @@ def grid_coords(height: int, width: int) -> torch.Tensor:
     return torch.stack([xs, ys], -1).reshape(-1, 2)
 
 
+@functools.lru_cache(maxsize=4)
+def _render_chunks(height: int, width: int, chunk: int) -> tuple:
+    """The same lattice tensors at every render, so NeuRBF with frozen kernels reuses its
+    neighbour lists (a k-d tree query per pixel) instead of recomputing them each snapshot."""
+    return tuple(grid_coords(height, width).split(chunk))
+
+
 @torch.no_grad()
 def render(field, height: int, width: int, chunk: int = 1 << 16) -> np.ndarray:
     """Evaluate a 2-D field on an H x W lattice; returns (H, W, out_dim) float32."""
-    coords = grid_coords(height, width)
-    out = torch.cat([field(c) for c in coords.split(chunk)])
+    out = torch.cat([field(c) for c in _render_chunks(height, width, chunk)])
     return out.reshape(height, width, -1).numpy()

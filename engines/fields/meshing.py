@@ -41,6 +41,30 @@ def marching_cubes_from_values(values: np.ndarray, res: int, level: float = 0.0)
     return verts - 1.0, faces[:, ::-1].copy()
 
 
+def preview_surface(field, res: int, max_points: int = 50_000):
+    """A live isosurface: (vertices, faces, res) of the zero level set, or None when it is empty.
+
+    A noisy early field can have a huge surface: the same samples are coarsened (every other
+    lattice point) until it has at most ``max_points`` vertices or the lattice is 16 or less.
+    """
+    values = evaluate_grid(field, res)
+    found = marching_cubes_from_values(values, res)
+    while found is not None and len(found[0]) > max_points and res > 16:
+        values = values[::2, ::2, ::2]
+        res = values.shape[0]
+        found = marching_cubes_from_values(values, res)
+    return None if found is None else (found[0], found[1], res)
+
+
+@torch.no_grad()
+def slice_plane(field, z: float, res: int) -> np.ndarray:
+    """A 3-D field on the plane z = ``z`` as a (res, res) array: rows follow y, columns follow x."""
+    axis = torch.linspace(-1, 1, res)
+    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+    pts = torch.stack([xs.reshape(-1), ys.reshape(-1), torch.full((res * res,), float(z))], dim=1)
+    return field(pts)[:, 0].reshape(res, res).numpy()
+
+
 def extract_mesh(field, res: int = 128):
     """Marching cubes of the field's zero level set; returns a trimesh.Trimesh or None."""
     found = marching_cubes_from_values(evaluate_grid(field, res), res)

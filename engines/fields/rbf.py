@@ -11,6 +11,8 @@ NeuRBF       AdaptiveRBF features concatenated with dense grid features, then a 
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -96,6 +98,9 @@ def weighted_kmeans(points: np.ndarray, weights: np.ndarray, n_clusters: int, n_
     return centres, covs, counts
 
 
+FIXED_QUERY_SETS = 8  # evaluation query tensors whose neighbour lists AdaptiveRBF keeps
+
+
 class AdaptiveRBF(nn.Module):
     """NeuRBF kernels in coordinate space with top-k neighbour lists and sinusoid composition."""
 
@@ -121,6 +126,7 @@ class AdaptiveRBF(nn.Module):
         self.register_buffer("init_weights", torch.zeros(0), persistent=False)
         self.refresh_every = refresh_every
         self._cache_x, self._cache_idx, self._calls = None, None, 0
+        self._fixed: dict = {}  # id(x) -> (x, idx): evaluation queries that recur (render grids)
 
     @property
     def adaptive(self) -> bool:
@@ -130,6 +136,7 @@ class AdaptiveRBF(nn.Module):
         """Let centres and shapes keep learning (NeuRBF itself freezes them after init)."""
         self.centres.requires_grad_(adaptive)
         self.shape_factor.requires_grad_(adaptive)
+        self.invalidate()  # centres that moved while adaptive leave stale neighbour lists
 
     def shape_matrices(self) -> torch.Tensor:
         a = self.shape_factor.detach()
@@ -150,6 +157,7 @@ class AdaptiveRBF(nn.Module):
 
     def invalidate(self) -> None:
         self._cache_x, self._cache_idx = None, None
+        self._fixed.clear()
 
     def neighbours(self, x: torch.Tensor) -> torch.Tensor:
         """Indices (N, k) of each query's nearest kernel centres; cached for a fixed query set."""
@@ -157,12 +165,19 @@ class AdaptiveRBF(nn.Module):
         stale = self.adaptive and self._calls % self.refresh_every == 0
         if self._cache_x is x and not stale:
             return self._cache_idx
+        frozen_eval = not self.training and not self.adaptive
+        if frozen_eval and id(x) in self._fixed and self._fixed[id(x)][0] is x:
+            return self._fixed[id(x)][1]
         tree = cKDTree(self.centres.detach().cpu().numpy())
         k = min(self.top_k, self.centres.shape[0])
         idx = tree.query(x.detach().cpu().numpy(), k=k)[1].reshape(len(x), k)
         idx = torch.as_tensor(idx, dtype=torch.long, device=x.device)
         if self.training:  # only training batches repeat; evaluation chunks would evict them
             self._cache_x, self._cache_idx = x, idx
+        elif frozen_eval:  # frozen kernels: a fixed render grid keeps its lists (a few kept)
+            if len(self._fixed) >= FIXED_QUERY_SETS:
+                self._fixed.pop(next(iter(self._fixed)))
+            self._fixed[id(x)] = (x, idx)
         return idx
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -207,3 +222,41 @@ class NeuRBF(nn.Module):
                 "weight_norms": self.rbf.weights.detach().norm(dim=1).cpu().numpy(),
                 "init_weights": self.rbf.init_weights.cpu().numpy(),
                 "adaptive": self.rbf.adaptive}
+
+
+HALF_MAX = 2 * math.log(2)  # a Gaussian with covariance C is at half maximum where dx^T C^-1 dx = 2 ln 2
+
+
+@torch.no_grad()
+def gnf_footprints(field: GNF, coords: torch.Tensor):
+    """Where in a 2-D domain each GNF unit responds (GNF units live in feature space).
+
+    Each unit's response over ``coords`` (N, 2) is summarised by its weighted mean (centre) and
+    covariance, drawn as the half-maximum ellipse of the Gaussian with that covariance.
+    Returns centres (U, 2), shape matrices (U, 2, 2) and readout weight norms (U,).
+    """
+    phi = field.rbf(field.encoder(coords)).cpu().numpy().astype(np.float64)  # (N, U)
+    mass = phi.sum(0) + 1e-12
+    x = coords.cpu().numpy().astype(np.float64)
+    centres = (phi.T @ x) / mass[:, None]
+    products = np.stack([x[:, 0] * x[:, 0], x[:, 0] * x[:, 1], x[:, 1] * x[:, 1]], 1)
+    xx, xy, yy = ((phi.T @ products) / mass[:, None]).T
+    second = np.stack([np.stack([xx, xy], -1), np.stack([xy, yy], -1)], -2)
+    covs = second - centres[:, :, None] * centres[:, None, :] + np.eye(2) * 1e-6
+    shapes = np.linalg.inv(covs) / HALF_MAX
+    norms = field.readout.weight.norm(dim=0).cpu().numpy()
+    return centres.astype(np.float32), shapes.astype(np.float32), norms
+
+
+def image_kernels(field, coords: torch.Tensor, max_kernels: int = 1024) -> dict | None:
+    """Kernel centres and ellipse shapes of a 2-D RBF field, strongest first (None for others)."""
+    if isinstance(field, NeuRBF):
+        params = field.kernel_params()
+        centres, shapes, norms = params["centres"], params["shapes"], params["weight_norms"]
+    elif isinstance(field, GNF):
+        centres, shapes, norms = gnf_footprints(field, coords)
+    else:
+        return None
+    order = np.argsort(-norms)[:max_kernels]
+    return {"centres": centres[order], "shapes": shapes[order], "weight_norms": norms[order],
+            "total": len(norms)}

@@ -80,6 +80,19 @@ class Trainer:
             raise InvalidInputError("the learning rate must be positive")
         self.base_lr = float(lr)
 
+    @property
+    def lr(self) -> float:
+        """The rate the next step will use: the schedule scaled by the current base rate."""
+        return self.lr_at(self.step_count)
+
+    def set_batch_size(self, batch_size: int | None) -> None:
+        """Samples per step from the next step on; None means every pixel (images only)."""
+        if batch_size is None and not self.is_image:
+            raise InvalidInputError("an SDF target needs a batch size")
+        if batch_size is not None and int(batch_size) < 1:
+            raise InvalidInputError("the batch size must be at least 1")
+        self.batch_size = None if batch_size is None else int(batch_size)
+
     # --- training ------------------------------------------------------------------------
     def _batch(self):
         if self.is_image:
@@ -128,10 +141,15 @@ class Trainer:
     def _check(self, loss: float) -> None:
         if math.isfinite(loss) and loss <= self.explode_ratio * self._best_loss:
             return
-        bad_step = self.step_count
+        bad_step = self.step_count + 1
         self._restore(self._good)
-        raise DivergenceError(f"training diverged at step {bad_step} (loss {loss:.3g}); restored the state "
-                              f"of step {self.step_count}. Try a lower learning rate.")
+        raise DivergenceError(f"the loss became {loss:.3g} at step {bad_step}; restored the state of "
+                              f"step {self.step_count}. Try a lower learning rate.")
+
+    def remember_good_state(self) -> None:
+        """Make the current state the one a divergence returns to (besides every good_state_every
+        steps); the room calls it when it publishes a finite snapshot."""
+        self._good = self._capture()
 
     def _capture(self) -> dict:
         return {"field": copy.deepcopy(self.field.state_dict()),
@@ -193,6 +211,22 @@ class Trainer:
             return None, None
         return mesh, np.abs(self.target.sdf(np.asarray(mesh.vertices)))
 
+    @torch.no_grad()
+    def sdf_iou(self) -> float:
+        """Occupancy IoU on all of the target's evaluation points (SDFs)."""
+        self.field.eval()
+        pred = torch.cat([self.field(c)[:, 0] for c in torch.as_tensor(self.target.eval_x).split(1 << 16)])
+        return metrics.iou(pred.numpy(), self.target.eval_y)
+
+    def vertex_chamfer(self, vertices: np.ndarray, faces: np.ndarray, n_surface: int = 20_000) -> float:
+        """Chamfer-L1 between a (preview) mesh's vertices and the true surface, whose samples are
+        drawn once and kept: cheap enough for live snapshots."""
+        if getattr(self, "_true_surface", None) is None:
+            self._true_surface = self.target.surface(n_surface, seed=self.seed)
+        import trimesh
+        normals = np.asarray(trimesh.Trimesh(vertices, faces, process=False).vertex_normals)
+        return metrics.surface_metrics(vertices, normals, *self._true_surface)["chamfer_l1"]
+
     def evaluate(self, mesh_res: int = 128, n_surface: int = 30_000) -> dict:
         """Full metrics: PSNR and SSIM for images; IoU, Chamfer-L1, normal consistency, F-score for SDFs."""
         if self.is_image:
@@ -212,20 +246,32 @@ class Trainer:
         return {**out, **metrics.surface_metrics(pts, mesh.face_normals[faces], true_pts, true_n)}
 
     # --- checkpoints ---------------------------------------------------------------------
-    def save(self, path: str) -> None:
-        """Atomic checkpoint: field, optimiser, step, history, learning rate, sampler state."""
+    def state_dict(self) -> dict:
+        """Field, optimiser, step, history, learning rate, batch size and sampler state: only
+        tensors and plain Python values, so ``torch.load(weights_only=True)`` reads it back."""
         state = self._capture()
         state.update(history=self.history, base_lr=self.base_lr, generator=self.generator.get_state(),
-                     field_name=getattr(self.field, "name", None), best_loss=self._best_loss)
+                     field_name=getattr(self.field, "name", None), best_loss=self._best_loss,
+                     batch_size=self.batch_size)
+        return state
+
+    def save(self, path: str) -> None:
+        """Atomic checkpoint of ``state_dict()``."""
         buf = io.BytesIO()
-        torch.save(state, buf)
+        torch.save(self.state_dict(), buf)
         atomic_write_bytes(path, buf.getvalue())
 
-    def load(self, path: str) -> None:
+    def load(self, path) -> None:
+        """Continue from a checkpoint file (a path or a file object); never runs code from it."""
         try:
-            state = torch.load(path, weights_only=False)
+            state = torch.load(path, weights_only=True)
         except Exception as exc:
             raise InvalidInputError(f"{path} is not a readable checkpoint ({exc})") from exc
+        self.load_state_dict(state)
+
+    def load_state_dict(self, state: dict) -> None:
+        if not isinstance(state, dict) or "history" not in state:
+            raise InvalidInputError("this is not a fields trainer checkpoint")
         if state.get("field_name") != getattr(self.field, "name", None):
             raise InvalidInputError(f"the checkpoint holds a {state.get('field_name')} field, not "
                                     f"{getattr(self.field, 'name', None)}")
@@ -236,6 +282,7 @@ class Trainer:
             raise InvalidInputError(f"the checkpoint does not fit this field's sizes ({exc})") from exc
         self.base_lr, self._best_loss = state["base_lr"], state["best_loss"]
         self.generator.set_state(state["generator"])
+        self.batch_size = state.get("batch_size", self.batch_size)
         self._good = self._capture()
 
 

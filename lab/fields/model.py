@@ -255,7 +255,7 @@ class FieldsRoom(param.Parameterized):
     @param.depends("batch_size", watch=True)
     def _apply_batch_size(self) -> None:
         for run in self._runs:
-            run.batch_size = self.batch_size
+            run.set_batch_size(self.batch_size)
 
     @param.depends("adaptive", watch=True)
     def _apply_adaptive(self) -> None:

@@ -213,3 +213,24 @@ def test_mesh_uploads_train_and_non_watertight_meshes_get_a_notice(room):
     assert "not watertight" in room.notice
     room.step(3)
     assert room.snapshot.step == 3 and room.snapshot.iou >= 0.0
+
+
+def test_batch_size_applies_live_and_runs_drive_the_engine_trainer(room):
+    from engines.fields.trainer import Trainer
+    assert isinstance(room._runs[0].trainer, Trainer)
+    room.batch_size = 256
+    assert room._runs[0].trainer.batch_size == 256
+    room.step(2)
+    assert room._runs[0].trainer.history["step"] == [1, 2]
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(room):
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('ran code from an upload')",))
+
+    with pytest.raises(InvalidInputError, match="not a fields room checkpoint"):
+        room.load_checkpoint(pickle.dumps({"format": "neural-lab-fields/2", "x": Exploit()}, protocol=2))
+    assert room.snapshot.step == 0

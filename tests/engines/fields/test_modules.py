@@ -107,3 +107,29 @@ def test_bad_field_requests_raise_typed_errors():
         build_field("gnf", 4, 1)
     with pytest.raises(InvalidInputError, match="parameters"):
         build_field("gnf", 2, 3, param_budget=10)
+
+
+def test_explicit_architecture_sizes_and_budget_around_them():
+    gnf = build_field("gnf", 2, 3, knob=64, n_units=12, levels=2)
+    assert gnf.rbf.centres.shape[0] == 12 and [g.shape[-1] for g in gnf.encoder.grids] == [32, 64]
+    neurbf = build_field("neurbf", 2, 3, knob=32, n_kernels=48, top_k=3, levels=2, adaptive=True)
+    assert neurbf.rbf.centres.shape == (48, 2) and neurbf.rbf.top_k == 3 and neurbf.rbf.adaptive
+    assert [g.shape[-1] for g in neurbf.grid.grids] == [16, 32]
+    fitted = build_field("neurbf", 2, 3, param_budget=80_000, n_kernels=64)
+    assert fitted.rbf.centres.shape[0] == 64 and fitted.param_count <= 80_000
+    with pytest.raises(InvalidInputError, match="no size top_k"):
+        build_field("gnf", 2, 3, top_k=4)
+
+
+def test_frozen_neurbf_keeps_neighbour_lists_for_a_fixed_render_grid(monkeypatch):
+    from engines.fields import rbf
+    from engines.fields.images import render
+    field = build_field("neurbf", 2, 3, knob=16, n_kernels=32).eval()
+    queries = []
+    real_tree = rbf.cKDTree
+    monkeypatch.setattr(rbf, "cKDTree", lambda pts: queries.append(1) or real_tree(pts))
+    first = render(field, 20, 24)
+    assert np.array_equal(render(field, 20, 24), first) and len(queries) == 1
+    field.rbf.set_adaptive(True)  # moving kernels: lists are recomputed
+    render(field, 20, 24)
+    assert len(queries) == 2

@@ -120,3 +120,45 @@ def test_more_kernels_than_pixels_is_a_typed_error():
     tiny = ImageTarget(np.random.default_rng(0).random((8, 8)))
     with pytest.raises(InvalidInputError, match="fewer kernels"):
         make_trainer("neurbf", tiny, param_budget=200_000)
+
+
+def test_live_learning_rate_and_batch_size_compose_with_the_schedule(small_image):
+    trainer = make_trainer("gnf", small_image, param_budget=20_000, total_steps=10, hold=0.5, seed=0,
+                           batch_size=64)
+    trainer.step(10)
+    assert trainer.lr == pytest.approx(trainer.base_lr * 0.1)  # decayed to the end of the schedule
+    trainer.set_lr(0.2)
+    assert trainer.lr == pytest.approx(0.02)  # the new base rate, at the same point of the schedule
+    trainer.set_batch_size(16)
+    assert len(trainer._batch()[0]) == 16
+    trainer.set_batch_size(None)
+    assert len(trainer._batch()[0]) == 32 * 32
+    with pytest.raises(InvalidInputError):
+        trainer.set_batch_size(0)
+
+
+def test_remembered_state_is_where_a_divergence_returns(small_image):
+    trainer = make_trainer("gnf", small_image, param_budget=20_000, seed=0)
+    trainer.step(3)
+    trainer.remember_good_state()
+    with torch.no_grad():
+        trainer.field.readout.weight.fill_(float("nan"))
+    with pytest.raises(DivergenceError, match="loss became nan at step 4; restored the state of step 3"):
+        trainer.step(1)
+
+
+def test_checkpoints_load_without_running_code(small_image, tmp_path):
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('ran code from a checkpoint')",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps({"history": Exploit()}, protocol=2))
+    trainer = make_trainer("gnf", small_image, param_budget=20_000, seed=0)
+    with pytest.raises(InvalidInputError, match="not a readable checkpoint"):
+        trainer.load(str(path))
+    torch.save({"something": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(InvalidInputError, match="not a fields trainer checkpoint"):
+        trainer.load(str(tmp_path / "other.pt"))
