@@ -44,6 +44,9 @@ ROOMS: list[RoomSpec] = [
     RoomSpec("worms", "Worm activity",
              "Browse C. elegans whole-brain calcium traces beside behaviour and the connectome.",
              "views.worms:build_room", extensions=("vtk",)),
+    RoomSpec("connectome", "Dynamic connectome",
+             "Turn traces into affinity tensors, factorise them and find functional communities.",
+             "views.connectome:build_room", extensions=("vtk", "tabulator"), start_button="Build tensor"),
 ]
 
 # Tests may add rooms of their own (a comma-separated list of "module:NAME" specs) to exercise
