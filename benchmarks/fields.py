@@ -2,13 +2,15 @@
 and dense grid + MLP, at an equal parameter budget, on the astronaut image and two SDF shapes,
 plus 128^3 evaluation + marching cubes.
 
-    python -m benchmarks.fields [--quick] [--json PATH] [--device cpu]
+    python -m benchmarks.fields [--quick] [--json PATH] [--device cpu|cuda|auto]
 
-One torch thread, seed 0 for every model. Quality is read at fixed amounts of *training* time
+One torch thread on the CPU (the default device), seed 0 for every model; --device cuda trains
+every field on the GPU (it stops with a message when torch sees none; auto takes it when present). Quality is read at fixed amounts of *training* time
 (evaluation is not counted); each model's learning-rate schedule is stretched over the longest
 budget from its own measured ms/step, so every model gets the same treatment. The clock is the
 process's CPU time by default: on a shared machine wall time also counts the time other
 processes held the core; on an idle machine the two agree (--clock wall to use wall time).
+On a GPU the clock is wall time by default (GPU work does not show in the process's CPU time).
 """
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ import warnings
 import torch
 
 from benchmarks.report import Row, median_time, parse_args, report
+from engines.errors import InvalidInputError
 from engines.fields import FIELD_NAMES, RBF_FIELDS, ImageTarget, SdfTarget, build_field, extract_mesh
+from engines.fields.devices import resolve_device
 from engines.fields.trainer import Trainer
 
 BASELINES = [n for n in FIELD_NAMES if n not in RBF_FIELDS]
@@ -30,10 +34,10 @@ BASELINES = [n for n in FIELD_NAMES if n not in RBF_FIELDS]
 CLOCK = {"cpu": lambda t: t.cpu_time, "wall": lambda t: t.wall_time}
 
 
-def train_for(field, target, marks, evaluate, clock, batch_size=None, seed=0):
+def train_for(field, target, marks, evaluate, clock, batch_size=None, seed=0, device="cpu"):
     """Train until each time mark; returns ({mark: metrics}, ms/step, trainer)."""
     elapsed = CLOCK[clock]
-    trainer = Trainer(field, target, batch_size=batch_size, seed=seed, total_steps=10 ** 6)
+    trainer = Trainer(field, target, batch_size=batch_size, seed=seed, total_steps=10 ** 6, device=device)
     trainer.step(3)  # measure speed, then stretch the lr schedule over the longest budget
     ms = 1000 * elapsed(trainer) / trainer.step_count
     trainer.total_steps = max(int(marks[-1] * 1000 / ms), 10)
@@ -45,13 +49,14 @@ def train_for(field, target, marks, evaluate, clock, batch_size=None, seed=0):
     return results, 1000 * elapsed(trainer) / trainer.step_count, trainer
 
 
-def image_rows(size, marks, names, seed, clock):
+def image_rows(size, marks, names, seed, clock, device="cpu"):
     target = ImageTarget("astronaut", size=size)
     budget = build_field("gnf", 2, 3, knob=size).param_count  # GNF's grid matches the image
     found, rows = {}, []
     for name in names:
         field = build_field(name, 2, 3, param_budget=budget, seed=seed)
-        res, ms, _ = train_for(field, target, marks, lambda t: t.evaluate()["psnr"], clock, seed=seed)
+        res, ms, _ = train_for(field, target, marks, lambda t: t.evaluate()["psnr"], clock, seed=seed,
+                               device=device)
         found[name] = res
         rows += [Row(f"{name} {size}^2 params", float(field.param_count), "params", "budget", float(budget)),
                  Row(f"{name} {size}^2 step", ms, "ms/step")]
@@ -67,7 +72,7 @@ def image_rows(size, marks, names, seed, clock):
     return rows, found
 
 
-def sdf_rows(shape, marks, names, seed, mesh_res, pool_size, clock):
+def sdf_rows(shape, marks, names, seed, mesh_res, pool_size, clock, device="cpu"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         target = SdfTarget(shape, seed=seed, pool_size=pool_size, n_eval=pool_size // 2)
@@ -80,7 +85,8 @@ def sdf_rows(shape, marks, names, seed, mesh_res, pool_size, clock):
 
     for name in names:
         field = build_field(name, 3, 1, param_budget=budget, seed=seed)
-        res, ms, trainer = train_for(field, target, marks, evaluate, clock, batch_size=8192, seed=seed)
+        res, ms, trainer = train_for(field, target, marks, evaluate, clock, batch_size=8192, seed=seed,
+                                     device=device)
         found[name], fields[name] = res, trainer.field
         rows.append(Row(f"{name} {shape} step", ms, "ms/step", None, None))
         print(f"  {name:12s} {shape}  " + "  ".join(f"{m}s IoU {v[0]:.3f} CD {v[1]:.4f}" for m, v in res.items()), flush=True)
@@ -124,8 +130,8 @@ def target_rows(images, shapes):
 
 
 def _extra_flags(parser):
-    parser.add_argument("--clock", choices=sorted(CLOCK), default="cpu",
-                        help="training-time clock (default: process CPU time)")
+    parser.add_argument("--clock", choices=sorted(CLOCK), default=None,
+                        help="training-time clock (default: process CPU time; wall time on a GPU)")
     parser.add_argument("--tasks", default="image,sdf", help="comma list of image, sdf")
     parser.add_argument("--sdf-fields", default=",".join(FIELD_NAMES),
                         help="comma list of fields for the SDF part (SIREN / Fourier MLP take minutes "
@@ -134,9 +140,13 @@ def _extra_flags(parser):
 
 def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv, extra=_extra_flags)
-    if args.device != "cpu":  # the trainer keeps tensors on the CPU (NeuRBF's KD-tree is scipy)
-        raise SystemExit("benchmarks.fields runs on the CPU only for now (--device cpu)")
-    torch.set_num_threads(1)
+    try:
+        device = resolve_device(args.device)
+    except InvalidInputError as exc:
+        raise SystemExit(f"benchmarks.fields: {exc}") from None
+    on_gpu = device.type == "cuda"
+    clock = args.clock or ("wall" if on_gpu else "cpu")
+    torch.set_num_threads(1)  # the CPU side (data, KD-trees, marching cubes) stays on one thread
     seed = 0
     if args.quick:
         sizes, img_marks, shape_list, sdf_marks, names, sdf_names, mesh_res, pool, repeats = (
@@ -150,19 +160,22 @@ def main(argv=None):
     sizes, shape_list = (sizes if "image" in tasks else []), (shape_list if "sdf" in tasks else [])
     rows, images, shapes = [], {}, {}
     for size in sizes:
-        r, images[size] = image_rows(size, img_marks, names, seed, args.clock)
+        r, images[size] = image_rows(size, img_marks, names, seed, clock, device)
         rows += r
     for shape in shape_list:
-        r, shapes[shape], fields = sdf_rows(shape, sdf_marks, sdf_names, seed, mesh_res, pool, args.clock)
+        r, shapes[shape], fields = sdf_rows(shape, sdf_marks, sdf_names, seed, mesh_res, pool, clock, device)
         rows += r
     if shape_list and "gnf" in sdf_names:
         rows += marching_cubes_rows(fields, 128, repeats)
     rows += target_rows(images, shapes)
-    notes = [f"torch {torch.__version__}, {torch.get_num_threads()} thread, device {args.device}, seed {seed}",
-             f"quality read at training-time marks on the {args.clock} clock (evaluation excluded); "
+    where = (f"device {device} ({torch.cuda.get_device_name(device)})" if on_gpu
+             else f"{torch.get_num_threads()} thread, device {device}")
+    notes = [f"torch {torch.__version__}, {where}, seed {seed}",
+             f"quality read at training-time marks on the {clock} clock (evaluation excluded); "
              "equal parameter budgets",
              "image budget = GNF with its finest grid at the image size; SDF budget = GNF default (knob 64)",
              f"SDF batch 8192 from a {pool:,}-sample 4:3:1 pool; Chamfer-L1 from marching cubes at {mesh_res}^3",
+             "the marching-cubes row is wall time" if on_gpu else
              "shared 2-core CPU: wall seconds are pessimistic (the marching-cubes row is wall time)"]
     report(rows, args, "Neural fields: RBF fields vs baselines", notes)
 

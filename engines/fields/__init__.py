@@ -1,7 +1,7 @@
 """Neural fields engine: Gaussian RBF (GNF) and NeuRBF fields for images and SDFs, with baselines.
 
 Pure torch / numpy / scikit-image / trimesh; no UI imports. CPU first (one intra-op thread by
-default), any torch device works for the fields themselves.
+default); Trainer(device="cuda") or "auto" trains on a GPU when torch sees one.
 
 Fields (``registry``)
     build_field(name, in_dim, out_dim, param_budget=None, knob=None, seed=None, **architecture)
@@ -38,7 +38,13 @@ Targets
 Training
     make_trainer(field_name, target, param_budget=None, seed=0, **trainer_kwargs) -> Trainer
     Trainer(field, target, lr=None, total_steps=2000, final_lr_ratio=0.1, hold=0.6,
-            batch_size=None, seed=0, threads=1)
+            batch_size=None, seed=0, threads=1, device=None)
+        device: None or "cpu" (the default: small fields are fastest and bit-reproducible on one
+        CPU thread), "auto" (CUDA when torch.cuda.is_available(), else CPU), "cuda[:n]" or a
+        torch.device; an unavailable device raises InvalidInputError. The field and device copies
+        of the target's tensors live on .device; batches are drawn with a CPU generator, so a seed
+        picks the same samples on every device. Snapshots, metrics and previews are numpy;
+        state_dict() / save() hold CPU tensors and load() works on any device.
         .step(n) -> last loss            advance n Adam steps (lr held, then decayed
                                           exponentially over the last 40% of total_steps)
         .snapshot(preview_res=64) -> Snapshot(step, wall_time, loss, lr, metrics, history,
@@ -59,8 +65,10 @@ Training
 Meshing: meshing.preview_surface(field, res, max_points) (coarsens a huge early surface),
 meshing.slice_plane(field, z, res), meshing.extract_mesh(field, res).
 Export: meshing.export_png(image, path), meshing.export_mesh(mesh, path) (.ply / .stl), atomic.
+Devices: devices.resolve_device(choice) -> torch.device, devices.DEVICE_CHOICES, devices.field_device.
 Errors: bad files, arrays, meshes and sizes raise errors.InvalidInputError with a user message.
 """
+from .devices import DEVICE_CHOICES, resolve_device
 from .images import BUNDLED_IMAGES, ImageTarget, load_image
 from .meshing import evaluate_grid, export_mesh, export_png, extract_mesh
 from .registry import FIELD_NAMES, RBF_FIELDS, build_field
@@ -68,7 +76,7 @@ from .sdf import CREATION_SHAPES, SdfTarget, bundled_meshes, load_mesh
 from .shapes import ANALYTIC_SHAPES
 from .trainer import DEFAULT_LR, Snapshot, Trainer, make_trainer
 
-__all__ = ["ANALYTIC_SHAPES", "BUNDLED_IMAGES", "CREATION_SHAPES", "DEFAULT_LR", "FIELD_NAMES",
+__all__ = ["ANALYTIC_SHAPES", "BUNDLED_IMAGES", "CREATION_SHAPES", "DEFAULT_LR", "DEVICE_CHOICES", "FIELD_NAMES",
            "RBF_FIELDS", "ImageTarget", "SdfTarget", "Snapshot", "Trainer", "build_field",
            "bundled_meshes", "evaluate_grid", "export_mesh", "export_png", "extract_mesh",
-           "load_image", "load_mesh", "make_trainer"]
+           "load_image", "load_mesh", "make_trainer", "resolve_device"]

@@ -17,6 +17,7 @@ from skimage.filters import sobel
 from skimage.util import img_as_float32
 
 from ..errors import InvalidInputError
+from .devices import field_device
 
 BUNDLED_IMAGES = ("astronaut", "camera", "coffee", "chelsea", "rocket", "retina", "brick",
                   "grass", "gravel", "moon", "coins", "text", "horse", "logo", "colorwheel",
@@ -109,14 +110,14 @@ def grid_coords(height: int, width: int) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=4)
-def _render_chunks(height: int, width: int, chunk: int) -> tuple:
+def _render_chunks(height: int, width: int, chunk: int, device: torch.device = torch.device("cpu")) -> tuple:
     """The same lattice tensors at every render, so NeuRBF with frozen kernels reuses its
     neighbour lists (a k-d tree query per pixel) instead of recomputing them each snapshot."""
-    return tuple(grid_coords(height, width).split(chunk))
+    return tuple(grid_coords(height, width).to(device).split(chunk))
 
 
 @torch.no_grad()
 def render(field, height: int, width: int, chunk: int = 1 << 16) -> np.ndarray:
-    """Evaluate a 2-D field on an H x W lattice; returns (H, W, out_dim) float32."""
-    out = torch.cat([field(c) for c in _render_chunks(height, width, chunk)])
-    return out.reshape(height, width, -1).numpy()
+    """Evaluate a 2-D field (on any device) on an H x W lattice; returns (H, W, out_dim) float32."""
+    out = torch.cat([field(c) for c in _render_chunks(height, width, chunk, field_device(field))])
+    return out.reshape(height, width, -1).cpu().numpy()

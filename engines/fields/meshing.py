@@ -12,6 +12,7 @@ from skimage.measure import marching_cubes
 
 from ..errors import InvalidInputError
 from ..files import atomic_write_bytes
+from .devices import field_device
 
 
 def grid_points(res: int) -> np.ndarray:
@@ -22,14 +23,14 @@ def grid_points(res: int) -> np.ndarray:
 
 @torch.no_grad()
 def evaluate_grid(field, res: int, chunk: int = 1 << 17) -> np.ndarray:
-    """The field's values on a res^3 lattice, as a (res, res, res) float32 array."""
+    """The field's values (on any device) on a res^3 lattice, as a (res, res, res) float32 array."""
     try:  # dense-grid fields have a faster structured path giving the same values
-        return field.on_lattice(res)[:, 0].reshape(res, res, res).numpy()
+        return field.on_lattice(res)[:, 0].reshape(res, res, res).cpu().numpy()
     except (AttributeError, NotImplementedError):
         pass
-    pts = torch.as_tensor(grid_points(res), dtype=torch.float32)
+    pts = torch.as_tensor(grid_points(res), dtype=torch.float32).to(field_device(field))
     out = torch.cat([field(c)[:, 0] for c in pts.split(chunk)])
-    return out.reshape(res, res, res).numpy()
+    return out.reshape(res, res, res).cpu().numpy()
 
 
 def marching_cubes_from_values(values: np.ndarray, res: int, level: float = 0.0):
@@ -62,7 +63,7 @@ def slice_plane(field, z: float, res: int) -> np.ndarray:
     axis = torch.linspace(-1, 1, res)
     ys, xs = torch.meshgrid(axis, axis, indexing="ij")
     pts = torch.stack([xs.reshape(-1), ys.reshape(-1), torch.full((res * res,), float(z))], dim=1)
-    return field(pts)[:, 0].reshape(res, res).numpy()
+    return field(pts.to(field_device(field)))[:, 0].reshape(res, res).cpu().numpy()
 
 
 def extract_mesh(field, res: int = 128):

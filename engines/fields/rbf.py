@@ -152,7 +152,7 @@ class AdaptiveRBF(nn.Module):
         shapes = alpha * np.linalg.inv(covs)
         self.centres.copy_(torch.as_tensor(centres, dtype=torch.float32))
         self.shape_factor.copy_(torch.linalg.cholesky(torch.as_tensor(shapes, dtype=torch.float32)))
-        self.init_weights = torch.as_tensor(weights, dtype=torch.float32)
+        self.init_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.centres.device)
         self.invalidate()
 
     def invalidate(self) -> None:
@@ -235,6 +235,7 @@ def gnf_footprints(field: GNF, coords: torch.Tensor):
     covariance, drawn as the half-maximum ellipse of the Gaussian with that covariance.
     Returns centres (U, 2), shape matrices (U, 2, 2) and readout weight norms (U,).
     """
+    coords = coords.to(field.readout.weight.device)  # targets keep their coords on the CPU
     phi = field.rbf(field.encoder(coords)).cpu().numpy().astype(np.float64)  # (N, U)
     mass = phi.sum(0) + 1e-12
     x = coords.cpu().numpy().astype(np.float64)

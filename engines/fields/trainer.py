@@ -19,6 +19,7 @@ import torch
 from ..errors import DivergenceError, InvalidInputError
 from ..files import atomic_write_bytes
 from . import images, meshing, metrics
+from .devices import resolve_device
 from .images import ImageTarget
 from .registry import build_field
 
@@ -42,16 +43,26 @@ class Snapshot:
 class Trainer:
     def __init__(self, field, target, lr: float | None = None, total_steps: int = 2000,
                  final_lr_ratio: float = 0.1, hold: float = 0.6, batch_size: int | None = None, seed: int = 0,
-                 threads: int | None = 1, good_state_every: int = 25, explode_ratio: float = 1e4):
+                 threads: int | None = 1, good_state_every: int = 25, explode_ratio: float = 1e4,
+                 device=None):
         if field.in_dim != target.in_dim or field.out_dim != target.out_dim:
             raise InvalidInputError(f"the field maps {field.in_dim}-D -> {field.out_dim} values but the "
                                     f"target needs {target.in_dim}-D -> {target.out_dim}")
-        if threads:
+        self.device = resolve_device(device)
+        if threads and self.device.type == "cpu":
             torch.set_num_threads(threads)  # one thread is ~10x faster than two on small ops here
-        self.field, self.target, self.seed = field, target, seed
+        self.field, self.target, self.seed = field.to(self.device), target, seed
         self.is_image = isinstance(target, ImageTarget)
         self.batch_size = batch_size or (None if self.is_image else 1 << 15)
+        # batches are drawn on the CPU generator whatever the device, so a seed picks the same
+        # samples everywhere; the target's tensors stay on the CPU and the trainer holds copies
+        # on its device (on the CPU these are the target's own tensors: nothing is copied)
         self.generator = torch.Generator().manual_seed(seed)
+        if self.is_image:
+            self._x, self._y = target.coords.to(self.device), target.values.to(self.device)
+        else:
+            self._x, self._y = target.pool_x.to(self.device), target.pool_y.to(self.device)
+        self._eval_x = None
         if hasattr(field, "initialise"):
             field.initialise(*target.init_points(), seed=seed)
         self.base_lr = lr or DEFAULT_LR.get(getattr(field, "name", ""), 1e-3)
@@ -95,13 +106,18 @@ class Trainer:
 
     # --- training ------------------------------------------------------------------------
     def _batch(self):
-        if self.is_image:
-            x, y = self.target.coords, self.target.values
-            if self.batch_size and self.batch_size < len(x):
-                idx = torch.randint(len(x), (self.batch_size,), generator=self.generator)
-                return x[idx], y[idx]
+        x, y = self._x, self._y
+        if self.is_image and not (self.batch_size and self.batch_size < len(x)):
             return x, y  # the same tensor every step lets NeuRBF reuse its neighbour lists
-        return self.target.sample(self.batch_size, self.generator)
+        # images: a random subset of pixels; SDFs: the target's sample pool (as SdfTarget.sample)
+        idx = torch.randint(len(x), (self.batch_size,), generator=self.generator).to(self.device)
+        return x[idx], y[idx]
+
+    def _eval_points(self) -> torch.Tensor:
+        """The SDF target's evaluation points on the trainer's device (copied once)."""
+        if self._eval_x is None:
+            self._eval_x = torch.as_tensor(self.target.eval_x).to(self.device)
+        return self._eval_x
 
     def _loss(self, pred, y):
         if self.is_image:
@@ -176,7 +192,7 @@ class Trainer:
             return {}
         with torch.no_grad():
             self.field.eval()
-            pred = self.field(torch.as_tensor(self.target.eval_x[:20_000]))[:, 0].numpy()
+            pred = self.field(self._eval_points()[:20_000])[:, 0].cpu().numpy()
         return {"iou": metrics.iou(pred, self.target.eval_y[:20_000])}
 
     def preview(self, res: int = 64) -> np.ndarray:
@@ -215,8 +231,8 @@ class Trainer:
     def sdf_iou(self) -> float:
         """Occupancy IoU on all of the target's evaluation points (SDFs)."""
         self.field.eval()
-        pred = torch.cat([self.field(c)[:, 0] for c in torch.as_tensor(self.target.eval_x).split(1 << 16)])
-        return metrics.iou(pred.numpy(), self.target.eval_y)
+        pred = torch.cat([self.field(c)[:, 0] for c in self._eval_points().split(1 << 16)])
+        return metrics.iou(pred.cpu().numpy(), self.target.eval_y)
 
     def vertex_chamfer(self, vertices: np.ndarray, faces: np.ndarray, n_surface: int = 20_000) -> float:
         """Chamfer-L1 between a (preview) mesh's vertices and the true surface, whose samples are
@@ -235,8 +251,8 @@ class Trainer:
             return {"psnr": metrics.psnr(pred, truth), "ssim": metrics.ssim(pred, truth)}
         with torch.no_grad():
             self.field.eval()
-            pred = torch.cat([self.field(c) for c in torch.as_tensor(self.target.eval_x).split(1 << 16)])
-        out = {"iou": metrics.iou(pred[:, 0].numpy(), self.target.eval_y)}
+            pred = torch.cat([self.field(c) for c in self._eval_points().split(1 << 16)])
+        out = {"iou": metrics.iou(pred[:, 0].cpu().numpy(), self.target.eval_y)}
         mesh = meshing.extract_mesh(self.field, mesh_res)
         true_pts, true_n = self.target.surface(n_surface, seed=self.seed)
         if mesh is None:
@@ -248,12 +264,13 @@ class Trainer:
     # --- checkpoints ---------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Field, optimiser, step, history, learning rate, batch size and sampler state: only
-        tensors and plain Python values, so ``torch.load(weights_only=True)`` reads it back."""
+        tensors (all on the CPU, whatever the trainer's device) and plain Python values, so
+        ``torch.load(weights_only=True)`` reads it back on any machine."""
         state = self._capture()
         state.update(history=self.history, base_lr=self.base_lr, generator=self.generator.get_state(),
                      field_name=getattr(self.field, "name", None), best_loss=self._best_loss,
                      batch_size=self.batch_size)
-        return state
+        return _to_cpu(state)
 
     def save(self, path: str) -> None:
         """Atomic checkpoint of ``state_dict()``."""
@@ -264,7 +281,9 @@ class Trainer:
     def load(self, path) -> None:
         """Continue from a checkpoint file (a path or a file object); never runs code from it."""
         try:
-            state = torch.load(path, weights_only=True)
+            # read onto the CPU: loading copies the field's tensors to its device and Adam moves
+            # its moments there too, but keeps its step counters on the CPU as it expects them
+            state = torch.load(path, weights_only=True, map_location="cpu")
         except Exception as exc:
             raise InvalidInputError(f"{path} is not a readable checkpoint ({exc})") from exc
         self.load_state_dict(state)
@@ -281,9 +300,21 @@ class Trainer:
         except RuntimeError as exc:
             raise InvalidInputError(f"the checkpoint does not fit this field's sizes ({exc})") from exc
         self.base_lr, self._best_loss = state["base_lr"], state["best_loss"]
-        self.generator.set_state(state["generator"])
+        self.generator.set_state(state["generator"].cpu())  # the sampler is a CPU generator
         self.batch_size = state.get("batch_size", self.batch_size)
         self._good = self._capture()
+
+
+def _to_cpu(value):
+    """``value`` with every tensor inside (dicts, lists, tuples) on the CPU; CPU tensors are
+    returned as they are (no copy)."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
 
 
 def make_trainer(field_name: str, target, param_budget: int | None = None, seed: int = 0, **kwargs) -> Trainer:

@@ -22,6 +22,7 @@ import param
 import torch
 
 from engines.errors import InvalidInputError
+from engines.fields.devices import resolve_device
 from engines.fields.images import ImageTarget
 from lab.fields import targets
 from lab.fields.run import MODELS, FieldConfig, FieldRun
@@ -33,6 +34,8 @@ SNAPSHOT_SHARE = 1 / 10       # at most this share of the time goes to snapshots
 TASK_DEFAULTS = {"image": {"grid_resolution": 128, "learning_rate": 1e-2},
                  "shape": {"grid_resolution": 64, "learning_rate": 5e-3}}
 SNAPSHOT_INTERVAL = {"image": 0.3, "shape": 1.0}  # fastest refresh per task, in seconds
+# "cuda" is offered only where torch sees a GPU; "auto" takes it there and is the CPU elsewhere
+DEVICES = ["cpu", "auto"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 class FieldsRoom(param.Parameterized):
@@ -61,6 +64,10 @@ class FieldsRoom(param.Parameterized):
     adaptive = param.Boolean(default=False,
                              doc="NeuRBF: kernel centres and shapes keep learning (NeuRBF itself freezes them).")
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="Seeds initialisation and batch sampling.")
+    device = param.Selector(default="cpu", objects=DEVICES,
+                            doc="Where the fields train: the CPU (fastest for small fields, reproducible), "
+                                "'auto' (the GPU when there is one, else the CPU) or 'cuda' (a GPU; offered "
+                                "only when one is available). Applies at the next Train or Reset.")
     compare_model = param.Selector(default="none", objects={"(no comparison)": "none", **MODEL_CHOICES},
                                    doc="Train a second model on the same target and budget, side by side.")
     preview_resolution = param.Integer(default=48, bounds=(16, 96),
@@ -75,7 +82,8 @@ class FieldsRoom(param.Parameterized):
     generation = param.Integer(default=0, constant=True, doc="Increases at every reset: curves restart.")
     notice = param.String(default="", constant=True, doc="Latest information for the user (e.g. a downscale).")
 
-    ARCHITECTURE = ("model", "n_kernels", "top_k", "grid_levels", "grid_resolution", "seed", "compare_model")
+    ARCHITECTURE = ("model", "n_kernels", "top_k", "grid_levels", "grid_resolution", "seed", "compare_model",
+                    "device")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -164,14 +172,15 @@ class FieldsRoom(param.Parameterized):
         """Stop training and build fresh runs from the current parameters."""
         self.background.stop()
         with self._lock:
-            self._runs = [FieldRun(self._target, config, self.learning_rate, self.batch_size)
+            self._runs = [FieldRun(self._target, config, self.learning_rate, self.batch_size, self.device)
                           for config in self._planned_configs()]
             self._publish_snapshots(generation=self.generation + 1)
 
     def _runs_match_parameters(self) -> bool:
         have = [dataclasses.replace(run.config, adaptive=False) for run in self._runs]
         want = [dataclasses.replace(c, adaptive=False) for c in self._planned_configs()]
-        return have == want and all(run.target is self._target for run in self._runs)
+        device = resolve_device(self.device)
+        return have == want and all(run.target is self._target and run.device == device for run in self._runs)
 
     def train(self) -> None:
         """Train for ``steps`` more steps (resumes when paused; rebuilds if the model changed)."""
@@ -298,7 +307,7 @@ class FieldsRoom(param.Parameterized):
 
     def load_checkpoint(self, data: bytes) -> None:
         """Continue from a checkpoint: its target, model and step count replace the current ones."""
-        run = FieldRun.from_checkpoint(data)  # raises InvalidInputError; nothing changed yet
+        run = FieldRun.from_checkpoint(data, self.device)  # raises InvalidInputError; nothing changed yet
         self.background.stop()
         config = run.config
         with self._lock:

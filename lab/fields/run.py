@@ -16,6 +16,7 @@ import torch
 import trimesh
 
 from engines.errors import InvalidInputError
+from engines.fields.devices import resolve_device
 from engines.fields.images import ImageTarget
 from engines.fields.meshing import extract_mesh, preview_surface, slice_plane
 from engines.fields.metrics import psnr
@@ -91,13 +92,15 @@ class FieldRun:
     """A config, its engine ``Trainer`` and the room's snapshots of it."""
 
     def __init__(self, target, config: FieldConfig, learning_rate: float = 1e-2,
-                 batch_size: int = 4096):
+                 batch_size: int = 4096, device: str = "cpu"):
         self.target, self.config = target, config
         self.is_image = isinstance(target, ImageTarget)
         # the room trains open-ended presses of Train, so its rate is constant (final ratio 1);
-        # set_lr still composes with any schedule the engine is given
+        # set_lr still composes with any schedule the engine is given. ``device`` ("cpu", "auto",
+        # "cuda") is where it trains, not part of the config: a checkpoint loads on any device
         self.trainer = Trainer(config.build(target.in_dim, target.out_dim), target, lr=learning_rate,
-                               final_lr_ratio=1.0, batch_size=batch_size, seed=config.seed, threads=None)
+                               final_lr_ratio=1.0, batch_size=batch_size, seed=config.seed, threads=None,
+                               device=device)
 
     # the room's names for the trainer's state
     field = property(lambda self: self.trainer.field)
@@ -105,6 +108,7 @@ class FieldRun:
     train_time = property(lambda self: self.trainer.wall_time)
     learning_rate = property(lambda self: self.trainer.lr)
     batch_size = property(lambda self: self.trainer.batch_size)
+    device = property(lambda self: self.trainer.device)
 
     @property
     def last_loss(self) -> float:
@@ -179,15 +183,17 @@ class FieldRun:
         return buffer.getvalue()
 
     @classmethod
-    def from_checkpoint(cls, data: bytes) -> "FieldRun":
+    def from_checkpoint(cls, data: bytes, device: str = "cpu") -> "FieldRun":
+        """A run continuing from ``checkpoint_bytes`` (saved on any device) on ``device``."""
+        resolve_device(device)  # a device that is not there is the caller's error, not the file's
         try:  # weights_only: an uploaded file can hold only tensors and plain values, never code
-            payload = torch.load(io.BytesIO(data), weights_only=True)
+            payload = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
             if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
                 raise ValueError("not a Neural Lab fields checkpoint")
             config = FieldConfig(**payload["config"])
             state = payload["trainer"]
             run = cls(target_from_payload(payload["target"]), config, state["base_lr"],
-                      state["batch_size"])
+                      state["batch_size"], device)
         except InvalidInputError:
             raise
         except Exception as exc:  # torch.load raises many types for foreign files

@@ -234,3 +234,24 @@ def test_a_checkpoint_that_would_run_code_is_refused(room):
     with pytest.raises(InvalidInputError, match="not a fields room checkpoint"):
         room.load_checkpoint(pickle.dumps({"format": "neural-lab-fields/2", "x": Exploit()}, protocol=2))
     assert room.snapshot.step == 0
+
+
+def test_device_parameter_reaches_the_trainer(room, monkeypatch):
+    assert room.device == "cpu" and room._runs[0].device == torch.device("cpu")
+    assert ("cuda" in room.param.device.objects) == torch.cuda.is_available()
+    target = image_target("camera", 24)
+    config = FieldConfig("grid_mlp", grid_resolution=16, seed=3)
+    if torch.cuda.is_available():  # "auto" would take the GPU; compare CPU choices here
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    losses = [FieldRun(target, config, 1e-2, 256, device).step(5) for device in ("cpu", "auto")]
+    assert losses[0] == losses[1] == FieldRun(target, config, 1e-2, 256).step(5)
+    room.param.update(device="auto")
+    room.step(3)
+    assert room.snapshot.step == 3 and room._runs[0].device == torch.device("cpu")
+    data = room.checkpoint_bytes()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(InvalidInputError, match="CUDA is not available"):
+        FieldRun(target, config, 1e-2, 256, "cuda")
+    with pytest.raises(InvalidInputError, match="CUDA is not available"):
+        FieldRun.from_checkpoint(data, "cuda")
+    assert FieldRun.from_checkpoint(data, "auto").steps_done == 3

@@ -17,7 +17,7 @@ from views.progress import TaskProgress
 
 UPLOAD_ACCEPT = ",".join(IMAGE_EXTENSIONS + MESH_EXTENSIONS)
 MODEL_PARAMS = ("model", "n_kernels", "top_k", "grid_levels", "grid_resolution", "adaptive", "seed")
-TRAINING_PARAMS = ("learning_rate", "batch_size", "steps", "compare_model")
+TRAINING_PARAMS = ("learning_rate", "batch_size", "steps", "compare_model", "device")
 
 
 def _from_param(model, name: str, **kwargs):
