@@ -49,7 +49,8 @@ def test_analytic_shape_trains_until_a_mesh_is_shown(page, lab_url, screenshots)
     page.locator(".fields-metric").get_by_text("IoU").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Train", exact=True).first.click(timeout=TIMEOUT_MS)
     wait_for_metric(page, "IoU", 0.5)
-    canvas = page.locator(".room-fields canvas").last
+    page.get_by_role("button", name="Pause", exact=True).first.click()  # hold the scene still
+    canvas = page.locator(".fields-3d canvas").first
     canvas.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(2000)
     pixels = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("L"), float)

@@ -55,7 +55,8 @@ class ShapeView:
                                                  opacity=0.85, show_scalar_bar=False)
         self.plotter.view_isometric()
         # no orientation widget: its vtk.js resize observer throws while the pane is laid out
-        self.pane = pn.pane.VTK(self.plotter.ren_win, sizing_mode="stretch_width", height=520)
+        self.pane = pn.pane.VTK(self.plotter.ren_win, sizing_mode="stretch_width", height=520,
+                               css_classes=["fields-3d"])
         self.show_truth = pn.widgets.Checkbox(label="Show ground truth (translucent)", value=True)
         self.show_kernels = pn.widgets.Checkbox(label="Show kernel centres", value=True)
         self.show_slice = pn.widgets.Checkbox(label="Show SDF slice", value=True)
