@@ -79,8 +79,8 @@ class GridMLP(nn.Module):
         return self.net(self.encoder(x))
 
     @torch.no_grad()
-    def on_lattice(self, res: int, chunk: int = 1 << 17) -> torch.Tensor:
-        """Values on a res^3 lattice (x slowest); dense 3-D encoders only (see DenseGrid.lattice)."""
+    def on_lattice(self, res: int, chunk: int = 1 << 17) -> torch.Tensor | None:
+        """Values on a res^3 lattice (x slowest); None unless the encoder is a dense 3-D grid."""
         if not hasattr(self.encoder, "lattice") or self.in_dim != 3:
-            raise NotImplementedError("on_lattice needs a dense 3-D grid encoder")
+            return None
         return torch.cat([self.net(f) for f in self.encoder.lattice(res).split(chunk)])
