@@ -22,7 +22,7 @@ def placeholder(text: str, height: int = 220) -> hv.Text:
 
 
 def ntf_error_curve(data) -> hv.Curve:
-    """``data``: the relative error after each sweep (named so an hv.streams.Pipe can feed it)."""
+    """The relative error after each sweep of the factorisation."""
     errors = list(data)
     frame = pd.DataFrame({"sweep": np.arange(1, len(errors) + 1), "error": errors})
     return hv.Curve(frame, "sweep", "error").opts(
@@ -33,7 +33,7 @@ def ntf_error_curve(data) -> hv.Curve:
 def worm_coverage_bars(worm_names, observed_fraction) -> hv.Bars:
     data = pd.DataFrame({"worm": list(worm_names), "observed": observed_fraction})
     return hv.Bars(data, "worm", "observed").opts(
-        title="Observed pairs per worm (the rest are masked)", height=220, responsive=True,
+        title="Observed pairs per worm (rest masked)", height=220, responsive=True,
         xrotation=45, ylim=(0, 1), tools=["hover"], color="#6c8ebf")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 from functools import partial
 
-import holoviews as hv
 import panel as pn
 from panel.io.state import set_curdoc
 
@@ -49,9 +48,7 @@ class ConnectomeView(pn.viewable.Viewer):
         self._progress = TaskProgress(self.model.task)
         self._stage = pn.pane.Markdown("", css_classes=["connectome-stage"], margin=(0, 10))
         self._summary = pn.pane.Markdown("Press **Build tensor** to start.", css_classes=["connectome-summary"])
-        self._errors = hv.streams.Pipe(data=[])   # only the new error curve travels on each update
-        self._error_plot = pn.pane.HoloViews(hv.DynamicMap(plots.ntf_error_curve, streams=[self._errors]),
-                                             sizing_mode="stretch_width")
+        self._error_plot = _figure(plots.ntf_error_curve([]))
         self._coverage_plot = _figure(plots.placeholder("no tensor yet"))
         self._rank_plot = _figure(plots.placeholder("run the rank sweep"), css_classes=["connectome-rank-plot"])
         self._recommendation = pn.pane.Markdown("", css_classes=["connectome-recommendation"])
@@ -152,7 +149,7 @@ class ConnectomeView(pn.viewable.Viewer):
 
     def _on_result(self, event) -> None:
         if event.new is not None and event.new.errors:
-            self._errors.send(list(event.new.errors))
+            _replace(self._error_plot, plots.ntf_error_curve(event.new.errors))
 
     def _on_communities(self, event) -> None:
         if not event.new or self.model.result is None:
