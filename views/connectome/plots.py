@@ -16,7 +16,8 @@ def community_colour(community: int) -> str:
     return COMMUNITY_COLOURS[int(community) % len(COMMUNITY_COLOURS)]
 
 
-def placeholder(text: str, height: int = 220) -> hv.Text:
+def empty_state(text: str, height: int = 220) -> hv.Text:
+    """A message in place of a figure whose data does not exist yet ("no tensor yet")."""
     return hv.Text(0, 0, text).opts(xaxis=None, yaxis=None, toolbar=None, height=height,
                                     responsive=True, show_frame=False)
 

@@ -30,7 +30,7 @@ def _param_widget(model, name: str) -> pn.Param:
 
 
 def _figure(element, css_classes=()) -> pn.Column:
-    """A holder for one figure whose kind changes (placeholder text -> plot)."""
+    """A holder for one figure whose kind changes (an empty-state message, then the plot)."""
     return pn.Column(pn.pane.HoloViews(element, sizing_mode="stretch_width"), sizing_mode="stretch_width",
                      css_classes=list(css_classes))
 
@@ -49,15 +49,15 @@ class ConnectomeView(pn.viewable.Viewer):
         self._stage = pn.pane.Markdown("", css_classes=["connectome-stage"], margin=(0, 10))
         self._summary = pn.pane.Markdown("Press **Build tensor** to start.", css_classes=["connectome-summary"])
         self._error_plot = _figure(plots.ntf_error_curve([]))
-        self._coverage_plot = _figure(plots.placeholder("no tensor yet"))
-        self._rank_plot = _figure(plots.placeholder("run the rank sweep"), css_classes=["connectome-rank-plot"])
+        self._coverage_plot = _figure(plots.empty_state("no tensor yet"))
+        self._rank_plot = _figure(plots.empty_state("run the rank sweep"), css_classes=["connectome-rank-plot"])
         self._recommendation = pn.pane.Markdown("", css_classes=["connectome-recommendation"])
         self._card = pn.Column(pn.pane.Markdown("No components yet."), sizing_mode="stretch_width")
         self._overview = pn.widgets.Tabulator(None, disabled=True, show_index=False, height=215,
                                               layout="fit_data_stretch", sizing_mode="stretch_width",
                                               css_classes=["component-overview"])
         self._component = pn.widgets.Select(label="Component", options=[], width=200)
-        self._graph = _figure(plots.placeholder("no communities yet"))
+        self._graph = _figure(plots.empty_state("no communities yet"))
         self._scene = CommunityScene()
         self._enrichment = pn.widgets.Tabulator(None, disabled=True, pagination="local", page_size=12,
                                                 layout="fit_data_stretch",

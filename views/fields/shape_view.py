@@ -41,9 +41,9 @@ class ShapeView:
     def __init__(self):
         self.plotter = pv.Plotter(off_screen=True, window_size=(720, 520))
         self.plotter.set_background("white")
-        self.surface = polydata(*_placeholder())
+        self.surface = polydata(*_empty_surface())
         self.surface.point_data["distance to truth"] = np.zeros(self.surface.n_points, np.float32)
-        self.truth = polydata(*_placeholder())
+        self.truth = polydata(*_empty_surface())
         self.kernels = pv.PolyData(np.zeros((1, 3), np.float32))
         self.slice = slice_grid(np.zeros((2, 2)), 0.0)
         self.surface_actor = self.plotter.add_mesh(
@@ -111,6 +111,6 @@ class ShapeView:
         self.pane.synchronize()
 
 
-def _placeholder():
+def _empty_surface():
     """A tiny invisible triangle, so every actor exists from the start."""
     return np.zeros((3, 3), np.float32) + np.eye(3, dtype=np.float32) * 1e-4, np.array([[0, 1, 2]])
