@@ -15,6 +15,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 SIGMOID, TANH, LINEAR = 0, 1, 2
 
@@ -357,146 +360,137 @@ def run_steps_batch(X, S, D, rho, adapt_on, lr, d_floor,
 
 # --- float32 batch path ------------------------------------------------------------------------
 # A batch of B reservoirs entirely in float32 during a call (rates X, scales S, offsets D, targets
-# rho; the caller converts from / back to its float64 state): rows of X (N, B) are contiguous, so
-# each synapse is one float32 vector FMA over B, and the whole working set (X, S, D, rho, sums)
-# stays in L2 (float64 state spilled it). A step is split in two compiled halves around the
-# activation, which the caller evaluates on the whole (N, B) block with torch's vectorised
-# sigmoid / tanh (numba here has no SVML: its scalar exp dominated the float64 batch kernel).
-@numba.njit(cache=True, nogil=True, fastmath={"contract"}, inline="always")
-def _axpy_rows(acc, X, idx, w, start, end):
-    """acc += sum_p w[p] X[idx[p]] over p in [start, end), four synapses per pass.
+# rho; the caller converts from / back to its float64 state, and pads B to a multiple of
+# simd.LANES). The sparse row sums are simd.py's register-blocked kernels (one vector
+# multiply-add per 16 reservoirs and synapse); everything else is elementwise over (N, B) and
+# vectorised by numba, including the activation (``_exp32``: numba has no SVML here and libm's
+# scalar exp would otherwise dominate). error_model="numpy" drops numba's zero-division checks,
+# which stop loops from vectorising.
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """Reinterpret the low 32 bits of an integer as a float32 (a free register move)."""
+    if not isinstance(bits, types.Integer):
+        return None
 
-    Four rows per pass cut the loop-carried dependency through ``acc`` (a store-to-load chain
-    that otherwise bounds the loop) by four: ~3x faster at B = 64.
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
+    return types.float32(bits), codegen
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy", inline="always")
+def _exp32(x):
+    """exp(x) in float32 for x clamped to [-87, 87], < 2 ulp; branch-free so loops vectorise
+    (Cody-Waite reduction x = n ln2 + r, degree-7 polynomial, 2^n built from its exponent bits)."""
+    x = min(max(x, np.float32(-87.0)), np.float32(87.0))
+    n = (x * np.float32(1.44269504) + np.float32(12582912.0)) - np.float32(12582912.0)  # round(x / ln2)
+    r = x - n * np.float32(0.693359375) - n * np.float32(-2.12194440e-4)
+    p = np.float32(1.9875691500e-4)
+    p = p * r + np.float32(1.3981999507e-3)
+    p = p * r + np.float32(8.3334519073e-3)
+    p = p * r + np.float32(4.1665795894e-2)
+    p = p * r + np.float32(1.6666665459e-1)
+    p = p * r + np.float32(5.0000001201e-1)
+    p = p * r * r + r + np.float32(1.0)
+    return p * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _activate32(kind, a, out):
+    """out = f(a) on flat float32 arrays; one loop per kind so each vectorises.
+
+    tanh(a) = sign(a) (1 - e) / (1 + e) with e = exp(-2|a|): absolute error ~1e-7 (float32).
+    Arguments are clamped to |a| <= 40 (sigmoid) / 20 (tanh), where f is within 1e-17 of its
+    limit: far below float32 resolution, and it keeps tiny rates (and their products with
+    weights) out of the subnormal range, where arithmetic is ~100x slower.
     """
-    B = acc.shape[0]
-    p = start
-    while p + 4 <= end:
-        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
-        x0, x1, x2, x3 = X[idx[p]], X[idx[p + 1]], X[idx[p + 2]], X[idx[p + 3]]
-        for b in range(B):
-            acc[b] += (w0 * x0[b] + w1 * x1[b]) + (w2 * x2[b] + w3 * x3[b])
-        p += 4
-    while p < end:
-        w0 = w[p]
-        x0 = X[idx[p]]
-        for b in range(B):
-            acc[b] += w0 * x0[b]
-        p += 1
+    one, lim = np.float32(1.0), np.float32(40.0)
+    if kind == SIGMOID:
+        for k in range(a.shape[0]):
+            out[k] = one / (one + _exp32(-min(max(a[k], -lim), lim)))
+    elif kind == TANH:
+        for k in range(a.shape[0]):
+            e = _exp32(max(np.float32(-2.0) * abs(a[k]), -lim))
+            out[k] = math.copysign((one - e) / (one + e), a[k])
+    else:
+        out[:] = a
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"contract"}, inline="always")
-def _axpy_rows_masked(acc, msum, X, idx, w, start, end):
-    """Like ``_axpy_rows`` and also msum += sum_p X[idx[p]] (the 0/1 mask product)."""
-    B = acc.shape[0]
-    p = start
-    while p + 4 <= end:
-        w0, w1, w2, w3 = w[p], w[p + 1], w[p + 2], w[p + 3]
-        x0, x1, x2, x3 = X[idx[p]], X[idx[p + 1]], X[idx[p + 2]], X[idx[p + 3]]
-        for b in range(B):
-            acc[b] += (w0 * x0[b] + w1 * x1[b]) + (w2 * x2[b] + w3 * x3[b])
-            msum[b] += (x0[b] + x1[b]) + (x2[b] + x3[b])
-        p += 4
-    while p < end:
-        w0 = w[p]
-        x0 = X[idx[p]]
-        for b in range(B):
-            acc[b] += w0 * x0[b]
-            msum[b] += x0[b]
-        p += 1
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def batch32_run(X, S, D, rho, adapt_on, lr, d_floor, e_ptr, e_idx, e_w, i_ptr, i_idx, i_w,
+                g_ptr, g_idx, g_w, g_deg, gap_scale, w_in, U, kind, gain, threshold, leak, limit,
+                out_rates, out_exc, out_inh, record_currents, row_sums, row_sums_masked):
+    """Advance X (N, Bp) float32 in place by U.shape[0] steps; return the steps completed.
 
-
-@numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def batch32_currents(X, S, D, e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, g_ptr, g_idx, g_w, g_deg,
-                     gap_scale, w_in, u, gain, threshold, limit, e_acc, i_acc, m_acc, g_acc, A,
-                     out_exc, out_inh, record_currents):
-    """A = gain (V - threshold) for one step; False on a runaway V (the state is not touched).
-
-    X, S, D (N, B) float32; A float32 (N, B); e/i/m/g_acc float32 scratch (N, B) (rows of 2-D
-    scratch measured faster than 1-D locals); out_exc / out_inh this step's (N, B) records.
-    Each row is finished while its sums are in L1.
+    Same model and step semantics as ``run_steps``: a step whose input current or new rate is
+    non-finite or exceeds ``limit`` stops the loop, and X, D keep the last good state. The
+    records (out_*, (T, N, B) with B <= Bp) get the first B reservoirs; the rest is padding.
+    ``row_sums`` / ``row_sums_masked`` are simd.kernels().
     """
-    N, B = X.shape
-    n_in = u.shape[0]
-    has_gap = g_ptr[N] > 0
-    n_bad = 0
-    for i in range(N):
-        e = e_acc[i]
-        ih = i_acc[i]
-        m = m_acc[i]
-        e[:] = 0.0
-        ih[:] = 0.0
-        m[:] = 0.0
-        _axpy_rows(e, X, e_idx, e_w, e_ptr[i], e_ptr[i + 1])
-        _axpy_rows_masked(ih, m, X, i_idx, i_w, i_ptr[i], i_ptr[i + 1])
-        drive = 0.0
-        for q in range(n_in):
-            drive += w_in[i, q] * u[q]
-        drive32 = np.float32(drive)
-        a = A[i]
-        s_row = S[i]
-        d_row = D[i]
-        for b in range(B):
-            inh = s_row[b] * ih[b] + d_row[b] * m[b]
-            ih[b] = inh
-            a[b] = e[b] - inh + drive32
-        if has_gap:
-            g = g_acc[i]
-            g[:] = 0.0
-            _axpy_rows(g, X, g_idx, g_w, g_ptr[i], g_ptr[i + 1])
-            x = X[i]
-            gs = np.float32(gap_scale)
-            gd = np.float32(g_deg[i])
-            for b in range(B):
-                a[b] += gs * (g[b] - gd * x[b])
-        lim = np.float32(limit)
-        gn = np.float32(gain)
-        th = np.float32(threshold)
-        for b in range(B):
-            v = a[b]
-            n_bad += 0 if abs(v) < lim else 1
-            a[b] = gn * (v - th)
-        if record_currents:
-            out_exc[i, :] = e
-            out_inh[i, :] = ih
-    return n_bad == 0
-
-
-@numba.njit(cache=True, nogil=True, fastmath={"contract"})
-def batch32_update(X, Y, leak, limit, S, D, rho, adapt_on, any_adapt, rate, d_floor, out_rates):
-    """Y <- (1 - leak) X + leak Y (Y = f(A) from the caller; the caller then swaps X and Y), and
-    the local rule on D with the new rates. All float32 (N, B).
-
-    Returns False when a new rate is non-finite or exceeds ``limit``; D is then not touched
-    (``out_rates`` may be, but the caller drops that step).
-    """
-    N, B = X.shape
-    keep = np.float32(1.0 - leak)
-    lk = np.float32(leak)
-    lim = np.float32(limit)
-    n_bad = 0
-    for i in range(N):
-        y = Y[i]
-        x = X[i]
-        out = out_rates[i]
-        for b in range(B):
-            xb = keep * x[b] + lk * y[b]
-            y[b] = xb
-            out[b] = xb
-            n_bad += 0 if abs(xb) < lim else 1
-    if n_bad:
-        return False
-    if any_adapt and rate != 0.0:
-        r32 = np.float32(rate)
+    n_steps = U.shape[0]
+    N, Bp = X.shape
+    B = out_rates.shape[2]
+    n_in = U.shape[1]
+    E = np.empty((N, Bp), np.float32)
+    I = np.empty((N, Bp), np.float32)
+    M = np.empty((N, Bp), np.float32)
+    G = np.empty((N, Bp) if g_ptr[N] > 0 else (0, Bp), np.float32)
+    A = np.empty((N, Bp), np.float32)
+    Y = np.empty((N, Bp), np.float32)
+    any_adapt = False
+    for b in range(B):
+        any_adapt = any_adapt or adapt_on[b]
+    keep, lk = np.float32(1.0 - leak), np.float32(leak)
+    gn, th, lim, gs = np.float32(gain), np.float32(threshold), np.float32(limit), np.float32(gap_scale)
+    for t in range(n_steps):
+        row_sums(E.ctypes.data, X.ctypes.data, Bp, e_ptr.ctypes.data, e_idx.ctypes.data, e_w.ctypes.data, N)
+        row_sums_masked(I.ctypes.data, M.ctypes.data, X.ctypes.data, Bp, i_ptr.ctypes.data,
+                        i_idx.ctypes.data, i_w.ctypes.data, N)
+        if G.shape[0]:
+            row_sums(G.ctypes.data, X.ctypes.data, Bp, g_ptr.ctypes.data, g_idx.ctypes.data, g_w.ctypes.data, N)
+        n_bad = 0
         for i in range(N):
-            y = Y[i]
-            d_row = D[i]
-            s_row = S[i]
-            r_row = rho[i]
-            floor_i = np.float32(d_floor[i])
+            drive = 0.0
+            for q in range(n_in):
+                drive += w_in[i, q] * U[t, q]
+            d32 = np.float32(drive)
+            e, ih, m, s, d, a = E[i], I[i], M[i], S[i], D[i], A[i]
+            for b in range(Bp):
+                inh = s[b] * ih[b] + d[b] * m[b]
+                ih[b] = inh
+                a[b] = e[b] - inh + d32
+            if G.shape[0]:
+                g, x, gd = G[i], X[i], np.float32(g_deg[i])
+                for b in range(Bp):
+                    a[b] += gs * (g[b] - gd * x[b])
+            for b in range(B):               # padding lanes may do anything: not checked
+                n_bad += 0 if abs(a[b]) < lim else 1
+            for b in range(Bp):
+                a[b] = gn * (a[b] - th)
+        if n_bad:
+            return t
+        if record_currents:
+            out_exc[t] = E[:, :B]
+            out_inh[t] = I[:, :B]
+        _activate32(kind, A.reshape(N * Bp), Y.reshape(N * Bp))
+        for i in range(N):
+            x, y = X[i], Y[i]
+            for b in range(Bp):
+                y[b] = keep * x[b] + lk * y[b]
             for b in range(B):
-                d = d_row[b] + r32 * (y[b] - r_row[b])
-                floor = -s_row[b] * floor_i
-                d = d if d > floor else floor
-                d_row[b] = d if adapt_on[b] else d_row[b]
-    return True
+                n_bad += 0 if abs(y[b]) < lim else 1
+        if n_bad:
+            return t
+        X[:, :] = Y
+        out_rates[t] = Y[:, :B]
+        rate = lr[t]
+        if any_adapt and rate != 0.0:
+            r32 = np.float32(rate)
+            for i in range(N):
+                y_row, d_row, s_row, r_row = Y[i], D[i], S[i], rho[i]
+                floor_i = np.float32(d_floor[i])
+                for b in range(B):
+                    d = d_row[b] + r32 * (y_row[b] - r_row[b])
+                    floor = -s_row[b] * floor_i          # Dale's law: effective inhibition >= 0
+                    d = d if d > floor else floor
+                    d_row[b] = d if adapt_on[b] else d_row[b]
+    return n_steps

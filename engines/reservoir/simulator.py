@@ -12,12 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from engines.errors import DivergenceError, InvalidInputError
-from engines.reservoir import kernel
+from engines.reservoir import kernel, simd
 from engines.reservoir.adaptation import draw_targets, learning_rates, one_step_design
 from engines.reservoir.params import AdaptationParams, ReservoirParams
 from engines.reservoir.topology import Topology, random_ei
 
-F32_MIN_BATCH = 4     # batches this large step with float32 products + torch activation (wins from B ~ 2)
+F32_MIN_BATCH = 4     # batches this large step in float32 with simd.py's row sums (wins from B ~ 2)
 RUNAWAY_LIMIT = 1e6   # |input current| or |rate| above this is runaway activity
 _KINDS = {"sigmoid": kernel.SIGMOID, "tanh": kernel.TANH, "linear": kernel.LINEAR}
 
@@ -252,49 +252,26 @@ class BatchedReservoir:
         return done
 
     def _advance_f32(self, u, lr, rates, exc, inh, record_currents) -> int:
-        """Large batches: a float32 copy of the state, float32 sparse products, torch's vectorised
-        activation (kernel.batch32_*); the float64 state gets the result (last good step) back."""
-        import torch
+        """Larger batches: float32 state padded to a multiple of simd.LANES reservoirs, simd.py's
+        row sums (kernel.batch32_run); the float64 state gets the last good step back."""
         p = self.params
         if self._f32 is None:
             self._f32 = tuple((ptr, idx, w.astype(np.float32)) for ptr, idx, w in (self._exc32, self._inh32, self._gap32))
-        (e_ptr, e_idx, e_w), (i_ptr, i_idx, i_w), (g_ptr, g_idx, g_w) = self._f32
-        f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)
+        padded = -(-self.batch // simd.LANES) * simd.LANES
+
+        def f32(a):
+            out = np.zeros((self.n, padded), np.float32)
+            out[:, :self.batch] = a
+            return out
         X, S, D, rho = f32(self.rates), f32(self.inh_scale), f32(self.inh_offset), f32(self.targets)
-        shape = (self.n, self.batch)
-        e_acc, i_acc, m_acc = (np.empty(shape, np.float32) for _ in range(3))
-        g_acc = np.empty(shape if g_ptr[-1] else (0, 0), np.float32)
-        bufs = (X, np.empty(shape, np.float32))     # rates now / next, swapped after each good step
-        # row chunks under torch's parallel grain (32768 elements): one thread whatever torch's setting
-        rows = max(1, 32767 // self.batch)
-        views = tuple([torch.from_numpy(b[r:r + rows]) for r in range(0, self.n, rows)] for b in bufs)
-        k = 0
-        activate = {"sigmoid": torch.sigmoid_, "tanh": torch.tanh_}.get(p.activation)
-        gain, threshold, leak, gap = float(p.gain), float(p.threshold), float(p.leak), float(p.gap_scale)
-        adapt_on = self.adapt_on
-        any_adapt = bool(adapt_on.any())
-        adapted = any_adapt and bool(np.any(lr != 0.0))
-        scratch = np.empty((0, 0), np.float32)
-        done = u.shape[0]
-        for t in range(u.shape[0]):
-            X, A = bufs[k], bufs[1 - k]
-            out_e, out_i = (exc[t], inh[t]) if record_currents else (scratch, scratch)
-            if not kernel.batch32_currents(X, S, D, e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, g_ptr, g_idx, g_w,
-                                           self._gap_degree, gap, self._w_in, u[t], gain, threshold, RUNAWAY_LIMIT,
-                                           e_acc, i_acc, m_acc, g_acc, A, out_e, out_i, record_currents):
-                done = t
-                break
-            if activate is not None:
-                for view in views[1 - k]:
-                    activate(view)
-            if not kernel.batch32_update(X, A, leak, RUNAWAY_LIMIT, S, D, rho, adapt_on, any_adapt,
-                                         float(lr[t]), self._inh_row_min, rates[t]):
-                done = t
-                break
-            k = 1 - k            # the new rates are in A: swap the buffers
-        self.rates[:] = bufs[k]
-        if adapted:
-            self.inh_offset[:] = D
+        done = kernel.batch32_run(X, S, D, rho, self.adapt_on, lr, self._inh_row_min,
+                                  *(a for arrays in self._f32 for a in arrays), self._gap_degree,
+                                  float(p.gap_scale), self._w_in, u, _KINDS[p.activation], float(p.gain),
+                                  float(p.threshold), float(p.leak), RUNAWAY_LIMIT, rates, exc, inh,
+                                  record_currents, *simd.kernels())
+        self.rates[:] = X[:, :self.batch]
+        if self.adapt_on.any() and np.any(lr[:done] != 0.0):
+            self.inh_offset[:] = D[:, :self.batch]
         return done
 
     def _ensure_state_layout(self) -> None:

@@ -65,7 +65,7 @@ def test_fast_path_with_gap_junctions_matches_reference():
 @pytest.mark.parametrize("adaptive", [False, True])
 @pytest.mark.parametrize("record", [False, True])
 def test_float32_batch_path_matches_reference(activation, gain, leak, adaptive, record):
-    """Large batches take the float32 path (float32 products, torch activation): float32 tolerance."""
+    """Large batches take the float32 path (simd row sums, float32 activation): float32 tolerance."""
     from engines.reservoir import simulator
     params = ReservoirParams(n=120, in_degree=20, activation=activation, gain=gain, leak=leak)
     batch = max(simulator.F32_MIN_BATCH, 2)
@@ -118,11 +118,11 @@ def test_float32_batch_path_with_gap_junctions_matches_reference():
 def test_float32_path_is_selected_for_large_batches_only(monkeypatch):
     from engines.reservoir import simulator
     calls = []
-    original = simulator.kernel.batch32_update
-    monkeypatch.setattr(simulator.kernel, "batch32_update", lambda *args: calls.append(1) or original(*args))
+    original = simulator.kernel.batch32_run
+    monkeypatch.setattr(simulator.kernel, "batch32_run", lambda *args: calls.append(1) or original(*args))
     params = ReservoirParams(n=40, in_degree=5)
     BatchedReservoir(params, balances=np.ones(simulator.F32_MIN_BATCH - 1)).run(_inputs(3))
     assert not calls
     big = BatchedReservoir(params, balances=np.ones(simulator.F32_MIN_BATCH))
     rates = big.run(_inputs(3))
-    assert len(calls) == 3 and rates.dtype == np.float32 and big.rates.dtype == np.float64
+    assert len(calls) == 1 and rates.dtype == np.float32 and big.rates.dtype == np.float64
