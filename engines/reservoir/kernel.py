@@ -15,11 +15,8 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
-SIGMOID, TANH, LINEAR = 0, 1, 2
+from engines.reservoir.vector_math import LINEAR, SIGMOID, TANH, activate32, activate64  # noqa: F401
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -143,51 +140,8 @@ def run_steps(X, S, D, rho, adapt_on, lr, d_floor,
 #     (no adaptation, no recorded currents) the E, I, offset and gap terms are folded into one
 #     effective matrix, so a step is a single sparse pass.
 #   * a batch: rows of X (N, B) are contiguous, so each synapse is one vector FMA over B.
-#   * the activation is evaluated on whole blocks after the runaway check (same libm exp as the
-#     reference; ``_exp_nonpos`` is a vectorisable exp kept for later work: numba has no SVML here
-#     and in this build it did not vectorise, measuring slower than libm).
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_LOG2E = 1.44269504088896338700e+00
-
-
-@numba.njit(cache=True, nogil=True)
-def _exp_nonpos(a, out, bits):
-    """out[k] = exp(a[k]) for a[k] <= 0 (clamped at -700), ~1 ulp, vectorisable."""
-    for k in range(a.shape[0]):
-        x = a[k]
-        if x < -700.0:
-            x = -700.0
-        n = (x * _LOG2E + 6755399441055744.0) - 6755399441055744.0   # round to nearest
-        r = (x - n * _LN2_HI) - n * _LN2_LO
-        p = 1.0 / 479001600.0
-        p = p * r + 1.0 / 39916800.0
-        p = p * r + 1.0 / 3628800.0
-        p = p * r + 1.0 / 362880.0
-        p = p * r + 1.0 / 40320.0
-        p = p * r + 1.0 / 5040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        out[k] = p
-        bits[k] = (np.int64(n) + np.int64(1023)) << np.int64(52)
-    scale = bits.view(np.float64)
-    for k in range(a.shape[0]):
-        out[k] *= scale[k]
-
-
-@numba.njit(cache=True, nogil=True)
-def _activate_block(kind, gain, threshold, v, out, tmp, bits):
-    """out = f(gain (v - threshold)) on a contiguous block (libm exp: the vectorisable
-    ``_exp_nonpos`` measured slower here, so the reference's scalar activation is kept)."""
-    for k in range(v.shape[0]):
-        out[k] = _activate(kind, gain * (v[k] - threshold))
-
-
+#   * the activation is evaluated on whole blocks after the runaway check, with vector_math's
+#     vectorised exp (the reference calls libm's scalar exp per element).
 @numba.njit(cache=True, nogil=True)
 def _block_ok(a, limit):
     for k in range(a.shape[0]):
@@ -196,7 +150,25 @@ def _block_ok(a, limit):
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+def _n_runaway(a, limit):
+    """How many entries are non-finite or >= limit in magnitude (a vectorisable count)."""
+    n = 0
+    for k in range(a.shape[0]):
+        n += 0 if abs(a[k]) < limit else 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy", inline="always")
+def _ell_accumulate(acc, idx, w, xs):
+    """acc[i] += sum_k w[k, i] xs[idx[k, i]]: the inner loop runs over neurons (independent sums)."""
+    for k in range(idx.shape[0]):
+        wk, ik = w[k], idx[k]
+        for i in range(acc.shape[0]):
+            acc[i] += wk[i] * xs[ik[i]]
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
 def run_steps_single(x, S, D, rho, adapt_on, lr, d_floor,
                      e_idx, e_w, i_idx, i_w, g_idx, g_w, g_deg, gap_scale,
                      w_in, U, kind, gain, threshold, leak, limit,
@@ -204,60 +176,56 @@ def run_steps_single(x, S, D, rho, adapt_on, lr, d_floor,
     """One reservoir (x, S, D of shape (N,)), sparse rows as column-major ELL (K, N) arrays.
 
     Padding entries point at index N (a zero kept after the state). Returns the steps done;
-    like ``run_steps`` a runaway step writes nothing.
+    like ``run_steps`` a runaway step writes nothing (x, D keep the last good state).
     """
     n_steps = U.shape[0]
     N = x.shape[0]
     n_in = U.shape[1]
     xs = np.zeros(N + 1)
     xs[:N] = x
+    w_in_t = np.ascontiguousarray(w_in.T)
     e = np.empty(N)
-    ih = np.empty(N)
+    ih = np.zeros(N)
     m = np.empty(N)
     g = np.empty(N)
     v = np.empty(N)
     y = np.empty(N)
-    tmp = np.empty(N)
-    bits = np.empty(N, dtype=np.int64)
-    KE, KI, KG = e_idx.shape[0], i_idx.shape[0], g_idx.shape[0]
+    KI, KG = i_idx.shape[0], g_idx.shape[0]
+    done = n_steps
     for t in range(n_steps):
         e[:] = 0.0
-        for k in range(KE):
-            for i in range(N):
-                e[i] += e_w[k, i] * xs[e_idx[k, i]]
+        _ell_accumulate(e, e_idx, e_w, xs)
         if KI > 0:
             ih[:] = 0.0
             m[:] = 0.0
+            _ell_accumulate(ih, i_idx, i_w, xs)
             for k in range(KI):
+                ik = i_idx[k]
                 for i in range(N):
-                    xv = xs[i_idx[k, i]]
-                    ih[i] += i_w[k, i] * xv
-                    m[i] += xv
-        if KI > 0:
+                    m[i] += xs[ik[i]]
             for i in range(N):
                 ih[i] = S[i] * ih[i] + D[i] * m[i]
-        else:
-            ih[:] = 0.0
         for i in range(N):
-            drive = 0.0
-            for q in range(n_in):
-                drive += w_in[i, q] * U[t, q]
-            v[i] = e[i] - ih[i] + drive
+            v[i] = e[i] - ih[i]
+        for q in range(n_in):
+            uq, wq = U[t, q], w_in_t[q]
+            for i in range(N):
+                v[i] += wq[i] * uq
         if KG > 0:
             g[:] = 0.0
-            for k in range(KG):
-                for i in range(N):
-                    g[i] += g_w[k, i] * xs[g_idx[k, i]]
+            _ell_accumulate(g, g_idx, g_w, xs)
             for i in range(N):
                 v[i] += gap_scale * (g[i] - g_deg[i] * xs[i])
-        if not _block_ok(v, limit):
-            return t
-        _activate_block(kind, gain, threshold, v, y, tmp, bits)
+        if _n_runaway(v, limit):
+            done = t
+            break
+        activate64(kind, gain, threshold, v, y)
         if leak != 1.0:
             for i in range(N):
                 y[i] = (1.0 - leak) * xs[i] + leak * y[i]
-        if not _block_ok(y, limit):
-            return t
+        if _n_runaway(y, limit):
+            done = t
+            break
         if record_currents:
             for i in range(N):
                 out_exc[t, i] = e[i]
@@ -270,9 +238,9 @@ def run_steps_single(x, S, D, rho, adapt_on, lr, d_floor,
             for i in range(N):
                 d = D[i] + rate * (y[i] - rho[i])
                 floor = -S[i] * d_floor[i]
-                D[i] = d if d > floor else floor
-        x[:] = xs[:N]
-    return n_steps
+                D[i] = max(d, floor)
+    x[:] = xs[:N]
+    return done
 
 
 @numba.njit(cache=True, nogil=True)
@@ -286,8 +254,6 @@ def run_steps_batch(X, S, D, rho, adapt_on, lr, d_floor,
     n_in = U.shape[1]
     V = np.empty((N, B))
     Y = np.empty((N, B))
-    tmp = np.empty(N * B)
-    bits = np.empty(N * B, dtype=np.int64)
     e = np.empty(B)
     ih = np.empty(B)
     m = np.empty(B)
@@ -336,7 +302,7 @@ def run_steps_batch(X, S, D, rho, adapt_on, lr, d_floor,
         y = Y.reshape(N * B)
         if not _block_ok(v, limit):
             return t
-        _activate_block(kind, gain, threshold, v, y, tmp, bits)
+        activate64(kind, gain, threshold, v, y)
         if leak != 1.0:
             x = X.reshape(N * B)
             for k in range(N * B):
@@ -363,58 +329,7 @@ def run_steps_batch(X, S, D, rho, adapt_on, lr, d_floor,
 # rho; the caller converts from / back to its float64 state, and pads B to a multiple of
 # simd.LANES). The sparse row sums are simd.py's register-blocked kernels (one vector
 # multiply-add per 16 reservoirs and synapse); everything else is elementwise over (N, B) and
-# vectorised by numba, including the activation (``_exp32``: numba has no SVML here and libm's
-# scalar exp would otherwise dominate). error_model="numpy" drops numba's zero-division checks,
-# which stop loops from vectorising.
-@intrinsic
-def _float32_from_bits(typingctx, bits):
-    """Reinterpret the low 32 bits of an integer as a float32 (a free register move)."""
-    if not isinstance(bits, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(builder.trunc(args[0], ir.IntType(32)), ir.FloatType())
-    return types.float32(bits), codegen
-
-
-@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy", inline="always")
-def _exp32(x):
-    """exp(x) in float32 for x clamped to [-87, 87], < 2 ulp; branch-free so loops vectorise
-    (Cody-Waite reduction x = n ln2 + r, degree-7 polynomial, 2^n built from its exponent bits)."""
-    x = min(max(x, np.float32(-87.0)), np.float32(87.0))
-    n = (x * np.float32(1.44269504) + np.float32(12582912.0)) - np.float32(12582912.0)  # round(x / ln2)
-    r = x - n * np.float32(0.693359375) - n * np.float32(-2.12194440e-4)
-    p = np.float32(1.9875691500e-4)
-    p = p * r + np.float32(1.3981999507e-3)
-    p = p * r + np.float32(8.3334519073e-3)
-    p = p * r + np.float32(4.1665795894e-2)
-    p = p * r + np.float32(1.6666665459e-1)
-    p = p * r + np.float32(5.0000001201e-1)
-    p = p * r * r + r + np.float32(1.0)
-    return p * _float32_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
-
-
-@numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
-def _activate32(kind, a, out):
-    """out = f(a) on flat float32 arrays; one loop per kind so each vectorises.
-
-    tanh(a) = sign(a) (1 - e) / (1 + e) with e = exp(-2|a|): absolute error ~1e-7 (float32).
-    Arguments are clamped to |a| <= 40 (sigmoid) / 20 (tanh), where f is within 1e-17 of its
-    limit: far below float32 resolution, and it keeps tiny rates (and their products with
-    weights) out of the subnormal range, where arithmetic is ~100x slower.
-    """
-    one, lim = np.float32(1.0), np.float32(40.0)
-    if kind == SIGMOID:
-        for k in range(a.shape[0]):
-            out[k] = one / (one + _exp32(-min(max(a[k], -lim), lim)))
-    elif kind == TANH:
-        for k in range(a.shape[0]):
-            e = _exp32(max(np.float32(-2.0) * abs(a[k]), -lim))
-            out[k] = math.copysign((one - e) / (one + e), a[k])
-    else:
-        out[:] = a
-
-
+# vectorised by numba, including the activation (vector_math.activate32).
 @numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
 def batch32_run(X, S, D, rho, adapt_on, lr, d_floor, e_ptr, e_idx, e_w, i_ptr, i_idx, i_w,
                 g_ptr, g_idx, g_w, g_deg, gap_scale, w_in, U, kind, gain, threshold, leak, limit,
@@ -471,7 +386,7 @@ def batch32_run(X, S, D, rho, adapt_on, lr, d_floor, e_ptr, e_idx, e_w, i_ptr, i
         if record_currents:
             out_exc[t] = E[:, :B]
             out_inh[t] = I[:, :B]
-        _activate32(kind, A.reshape(N * Bp), Y.reshape(N * Bp))
+        activate32(kind, A.reshape(N * Bp), Y.reshape(N * Bp))
         for i in range(N):
             x, y = X[i], Y[i]
             for b in range(Bp):
