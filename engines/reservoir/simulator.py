@@ -81,25 +81,6 @@ def _csr_arrays(matrix: sp.csr_matrix, index_dtype=np.int64):
     return m.indptr.astype(index_dtype), m.indices.astype(index_dtype), np.ascontiguousarray(m.data)
 
 
-def _ell_arrays(matrix: sp.csr_matrix):
-    """Column-major ELL (K, N) of a CSR matrix: row i's synapses in CSR order down column i.
-
-    Padding points at index N (the kernel keeps a zero there) with weight 0, so it adds nothing.
-    """
-    indptr, indices, data = _csr_arrays(matrix)
-    n = len(indptr) - 1
-    degree = np.diff(indptr)
-    k = int(degree.max()) if n and degree.size and data.size else 0
-    idx = np.full((k, n), n, dtype=np.int32)
-    w = np.zeros((k, n))
-    if k:
-        rows = np.repeat(np.arange(n), degree)
-        pos = np.arange(len(indices)) - indptr[rows]
-        idx[pos, rows] = indices
-        w[pos, rows] = data
-    return idx, w
-
-
 class BatchedReservoir:
     """B reservoirs on one topology, each with its own balance g_b and adaptation switch."""
 
@@ -130,12 +111,11 @@ class BatchedReservoir:
             row_min[i] = row.min() if row.size else 0.0
         self._inh_row_min = row_min
         self._w_in = np.ascontiguousarray(self.topology.w_in, dtype=float)
-        # layouts of the fast kernels (see kernel.py): int32 CSR for batches, ELL for one reservoir
-        self._exc32 = _csr_arrays(self.topology.exc, np.int32)
-        self._inh32 = _csr_arrays(self.topology.inh, np.int32)
-        self._gap32 = _csr_arrays(self.topology.gap, np.int32)
-        self._ell = None            # (exc, inh, gap) ELL, built on first single-reservoir step
-        self._fixed = None          # (S, D, ELL of the effective matrix) for rates-only static runs
+        # the fast kernels' layout (see kernel.py): CSR with uint32 indices (no wrap-around checks)
+        self._exc32 = _csr_arrays(self.topology.exc, np.uint32)
+        self._inh32 = _csr_arrays(self.topology.inh, np.uint32)
+        self._gap32 = _csr_arrays(self.topology.gap, np.uint32)
+        self._fixed = None          # (S, D, CSR of the effective matrix) for rates-only static runs
         self._f32 = None            # float32 CSR weights of the large-batch path
         self.reset()
 
@@ -237,14 +217,10 @@ class BatchedReservoir:
         x, s, d = self.rates[:, 0].copy(), self.inh_scale[:, 0].copy(), self.inh_offset[:, 0].copy()
         if not adapting and not record_currents:
             # weights stay fixed for the whole call: one sparse pass with the effective matrix
-            w_idx, w_w = self._fixed_ell(s, d)
-            none_idx, none_w = np.zeros((0, self.n), np.int32), np.zeros((0, self.n))
-            args = (w_idx, w_w, none_idx, none_w, none_idx, none_w, self._gap_degree, 0.0)
+            empty = (np.zeros(self.n + 1, np.uint32), np.zeros(0, np.uint32), np.zeros(0))
+            args = (*self._fixed_csr(s, d), *empty, *empty, self._gap_degree, 0.0)
         else:
-            if self._ell is None:
-                self._ell = tuple(_ell_arrays(m) for m in (self.topology.exc, self.topology.inh, self.topology.gap))
-            (e_idx, e_w), (i_idx, i_w), (g_idx, g_w) = self._ell
-            args = (e_idx, e_w, i_idx, i_w, g_idx, g_w, self._gap_degree, float(p.gap_scale))
+            args = (*self._exc32, *self._inh32, *self._gap32, self._gap_degree, float(p.gap_scale))
         done = kernel.run_steps_single(x, s, d, self.targets[:, 0], bool(self.adapt_on[0]), lr,
                                        self._inh_row_min, *args, *tail[:-4],
                                        rates[:, :, 0], exc[:, :, 0], inh[:, :, 0], record_currents)
@@ -282,8 +258,8 @@ class BatchedReservoir:
                 setattr(self, name, np.ascontiguousarray(value, dtype=np.float64).copy())
         self.adapt_on = np.ascontiguousarray(self.adapt_on, dtype=bool)
 
-    def _fixed_ell(self, s: np.ndarray, d: np.ndarray):
-        """ELL of the effective matrix for inhibitory scales s and offsets d (cached)."""
+    def _fixed_csr(self, s: np.ndarray, d: np.ndarray):
+        """CSR arrays of the effective matrix for inhibitory scales s and offsets d (cached)."""
         if self._fixed is not None and np.array_equal(self._fixed[0], s) and np.array_equal(self._fixed[1], d):
             return self._fixed[2]
         topo = self.topology
@@ -292,7 +268,7 @@ class BatchedReservoir:
         w = topo.exc - sp.diags(s) @ topo.inh - sp.diags(d) @ mask
         if self.params.gap_scale:
             w = w + self.params.gap_scale * topo.gap_laplacian()
-        self._fixed = (s.copy(), d.copy(), _ell_arrays(sp.csr_matrix(w)))
+        self._fixed = (s.copy(), d.copy(), _csr_arrays(sp.csr_matrix(w), np.uint32))
         return self._fixed[2]
 
     def run(self, inputs) -> np.ndarray:
