@@ -105,7 +105,8 @@ def main(argv=None):
     args = parse_args("Reservoir engine vs reservoirpy 0.4", argv)
     rows = speed_rows(args.quick) + task_rows(args.quick)
     sweep_rows, notes = balance_rows(args.quick)
-    notes = ["one thread (numba kernel / BLAS); medians of repeats; float64 state; sigmoid gain 10, k=50, f_E=0.8",
+    notes = ["one thread (numba kernels / BLAS); medians of repeats; sigmoid gain 10, k=50, f_E=0.8",
+             "single reservoirs step in float64; the batch in float32 (engines/reservoir/simd.py row sums)",
              "peer speed: reservoirpy Reservoir node with our exported W and W_in (same sizes and sparsity);",
              "  its batch is sequential, so 4 reservoirs are timed and scaled to 64"] + notes
     report(rows + sweep_rows, args, "Reservoir engine (issue 5)" + (" --quick" if args.quick else ""), notes)
