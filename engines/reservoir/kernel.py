@@ -137,7 +137,7 @@ def run_steps(X, S, D, rho, adapt_on, lr, d_floor,
 #   * one reservoir: CSR rows with unsigned indices, each row summed in four independent
 #     partial sums. When the weights are fixed (no adaptation, no recorded currents) the E, I,
 #     offset and gap terms are folded into one effective matrix, so a step is one sparse pass.
-#   * a batch: rows of X (N, B) are contiguous, so each synapse is one vector FMA over B.
+#   * a batch (B >= 2): float32 rows of X (N, B), summed by simd.py (see batch32_run below).
 #   * the activation is evaluated on whole blocks after the runaway check, with vector_math's
 #     vectorised exp (the reference calls libm's scalar exp per element).
 @numba.njit(cache=True, nogil=True)
@@ -257,87 +257,6 @@ def run_steps_single(x, S, D, rho, adapt_on, lr, d_floor,
                 D[i] = max(d, floor)
     x[:] = xs
     return done
-
-
-@numba.njit(cache=True, nogil=True)
-def run_steps_batch(X, S, D, rho, adapt_on, lr, d_floor,
-                    e_ptr, e_idx, e_w, i_ptr, i_idx, i_w, g_ptr, g_idx, g_w, g_deg, gap_scale,
-                    w_in, U, kind, gain, threshold, leak, limit,
-                    out_rates, out_exc, out_inh, record_currents):
-    """B reservoirs (X, S, D of shape (N, B)); CSR rows, one vector FMA over B per synapse."""
-    n_steps = U.shape[0]
-    N, B = X.shape
-    n_in = U.shape[1]
-    V = np.empty((N, B))
-    Y = np.empty((N, B))
-    e = np.empty(B)
-    ih = np.empty(B)
-    m = np.empty(B)
-    g = np.empty(B)
-    any_adapt = False
-    for b in range(B):
-        any_adapt = any_adapt or adapt_on[b]
-    for t in range(n_steps):
-        for i in range(N):
-            e[:] = 0.0
-            ih[:] = 0.0
-            m[:] = 0.0
-            for p in range(e_ptr[i], e_ptr[i + 1]):
-                w = e_w[p]
-                j = e_idx[p]
-                for b in range(B):
-                    e[b] += w * X[j, b]
-            for p in range(i_ptr[i], i_ptr[i + 1]):
-                w = i_w[p]
-                j = i_idx[p]
-                for b in range(B):
-                    xv = X[j, b]
-                    ih[b] += w * xv
-                    m[b] += xv
-            drive = 0.0
-            for q in range(n_in):
-                drive += w_in[i, q] * U[t, q]
-            for b in range(B):
-                inh = S[i, b] * ih[b] + D[i, b] * m[b]
-                V[i, b] = e[b] - inh + drive
-                ih[b] = inh
-            if g_ptr[i + 1] > g_ptr[i]:
-                g[:] = 0.0
-                for p in range(g_ptr[i], g_ptr[i + 1]):
-                    w = g_w[p]
-                    j = g_idx[p]
-                    for b in range(B):
-                        g[b] += w * X[j, b]
-                for b in range(B):
-                    V[i, b] += gap_scale * (g[b] - g_deg[i] * X[i, b])
-            if record_currents:
-                for b in range(B):
-                    out_exc[t, i, b] = e[b]
-                    out_inh[t, i, b] = ih[b]
-        v = V.reshape(N * B)
-        y = Y.reshape(N * B)
-        if not _block_ok(v, limit):
-            return t
-        activate64(kind, gain, threshold, v, y)
-        if leak != 1.0:
-            x = X.reshape(N * B)
-            for k in range(N * B):
-                y[k] = (1.0 - leak) * x[k] + leak * y[k]
-        if not _block_ok(y, limit):
-            return t
-        X[:, :] = Y
-        for i in range(N):
-            for b in range(B):
-                out_rates[t, i, b] = Y[i, b]
-        rate = lr[t]
-        if any_adapt and rate != 0.0:
-            for i in range(N):
-                for b in range(B):
-                    if adapt_on[b]:
-                        d = D[i, b] + rate * (Y[i, b] - rho[i, b])
-                        floor = -S[i, b] * d_floor[i]
-                        D[i, b] = d if d > floor else floor
-    return n_steps
 
 
 # --- float32 batch path ------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from engines.reservoir.adaptation import draw_targets, learning_rates, one_step_
 from engines.reservoir.params import AdaptationParams, ReservoirParams
 from engines.reservoir.topology import Topology, random_ei
 
-F32_MIN_BATCH = 4     # batches this large step in float32 with simd.py's row sums (wins from B ~ 2)
 RUNAWAY_LIMIT = 1e6   # |input current| or |rate| above this is runaway activity
 _KINDS = {"sigmoid": kernel.SIGMOID, "tanh": kernel.TANH, "linear": kernel.LINEAR}
 
@@ -207,12 +206,9 @@ class BatchedReservoir:
             return kernel.run_steps(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
                                     lr, self._inh_row_min, *self._exc, *self._inh, *self._gap, self._gap_degree,
                                     float(p.gap_scale), *tail)
-        if self.batch >= F32_MIN_BATCH:
-            return self._advance_f32(u, lr, rates, exc, inh, record_currents)
         if self.batch > 1:
-            return kernel.run_steps_batch(self.rates, self.inh_scale, self.inh_offset, self.targets, self.adapt_on,
-                                          lr, self._inh_row_min, *self._exc32, *self._inh32, *self._gap32,
-                                          self._gap_degree, float(p.gap_scale), *tail)
+            # float32 with simd.py's row sums: B = 2 already matches two float64 single runs
+            return self._advance_f32(u, lr, rates, exc, inh, record_currents)
         adapting = bool(self.adapt_on[0]) and bool(np.any(lr != 0.0))
         x, s, d = self.rates[:, 0].copy(), self.inh_scale[:, 0].copy(), self.inh_offset[:, 0].copy()
         if not adapting and not record_currents:

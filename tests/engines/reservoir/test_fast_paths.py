@@ -1,5 +1,5 @@
-"""The fast kernels (ELL single reservoir, fixed-weight single, vectorised batch, float32 batch) match the
-reference loop (float64 paths to 1e-6, the float32 batch path to float32 tolerance over short horizons)."""
+"""The fast kernels (single reservoir, fixed-weight single, float32 batch) match the reference loop
+(float64 single-reservoir paths to 1e-6, the float32 batch path to float32 tolerance over short horizons)."""
 import numpy as np
 import pytest
 
@@ -15,15 +15,9 @@ def _inputs(n, seed=0):
 @pytest.mark.parametrize("activation,gain,leak", [("sigmoid", 10.0, 1.0), ("tanh", 3.0, 0.7), ("linear", 0.5, 0.5)])
 @pytest.mark.parametrize("adaptive", [False, True])
 @pytest.mark.parametrize("record", [False, True])
-@pytest.mark.parametrize("batch", [1, 3])
-def test_fast_path_matches_reference(activation, gain, leak, adaptive, record, batch):
+def test_single_reservoir_path_matches_reference(activation, gain, leak, adaptive, record):
     params = ReservoirParams(n=80, in_degree=10, activation=activation, gain=gain, leak=leak)
-
-    def make():
-        if batch == 1:
-            return Reservoir(params, adaptive=adaptive)
-        return BatchedReservoir(params, balances=[0.5, 1.0, 2.0], adaptive=adaptive)
-    fast, ref = make(), make()
+    fast, ref = Reservoir(params, adaptive=adaptive), Reservoir(params, adaptive=adaptive)
     ref._reference = True
     for seed in range(2):                      # two calls: state carried over between them
         a = fast.step(inputs=_inputs(30, seed), record_currents=record)
@@ -66,10 +60,8 @@ def test_fast_path_with_gap_junctions_matches_reference():
 @pytest.mark.parametrize("record", [False, True])
 def test_float32_batch_path_matches_reference(activation, gain, leak, adaptive, record):
     """Large batches take the float32 path (simd row sums, float32 activation): float32 tolerance."""
-    from engines.reservoir import simulator
     params = ReservoirParams(n=120, in_degree=20, activation=activation, gain=gain, leak=leak)
-    batch = max(simulator.F32_MIN_BATCH, 2)
-    balances = np.linspace(0.5, 2.0, batch)
+    balances = np.linspace(0.5, 2.0, 3)
     fast, ref = (BatchedReservoir(params, balances=balances, adaptive=adaptive) for _ in range(2))
     ref._reference = True
     for seed in range(2):   # short horizons: chaotic (tanh) and adaptive runs amplify rounding ~2x / 4 steps
@@ -88,8 +80,7 @@ def test_float32_batch_path_runaway_keeps_last_good_state():
     from engines.reservoir import simulator
     from engines.reservoir.simulator import RunawayActivityError
     params = ReservoirParams(n=60, in_degree=10, activation="linear", gain=3.0)
-    batch = max(simulator.F32_MIN_BATCH, 2)
-    fast, ref = (BatchedReservoir(params, balances=np.full(batch, 0.1)) for _ in range(2))
+    fast, ref = (BatchedReservoir(params, balances=np.full(2, 0.1)) for _ in range(2))
     ref._reference = True
     errors = []
     for r in (fast, ref):
@@ -106,8 +97,7 @@ def test_float32_batch_path_with_gap_junctions_matches_reference():
     from engines.reservoir import simulator
     params = ReservoirParams(n=302, gap_scale=0.5)
     topo = celegans(params)
-    batch = max(simulator.F32_MIN_BATCH, 2)
-    fast, ref = (BatchedReservoir(params, balances=np.linspace(0.5, 1.5, batch), adaptive=True, topology=topo)
+    fast, ref = (BatchedReservoir(params, balances=np.linspace(0.5, 1.5, 3), adaptive=True, topology=topo)
                  for _ in range(2))
     ref._reference = True
     a, b = fast.step(inputs=_inputs(10)), ref.step(inputs=_inputs(10))
@@ -115,14 +105,14 @@ def test_float32_batch_path_with_gap_junctions_matches_reference():
     np.testing.assert_allclose(a.inh_current, b.inh_current, rtol=1e-5, atol=1e-4)
 
 
-def test_float32_path_is_selected_for_large_batches_only(monkeypatch):
+def test_float32_path_is_taken_by_batches_only(monkeypatch):
     from engines.reservoir import simulator
     calls = []
     original = simulator.kernel.batch32_run
     monkeypatch.setattr(simulator.kernel, "batch32_run", lambda *args: calls.append(1) or original(*args))
     params = ReservoirParams(n=40, in_degree=5)
-    BatchedReservoir(params, balances=np.ones(simulator.F32_MIN_BATCH - 1)).run(_inputs(3))
+    Reservoir(params).run(_inputs(3))
     assert not calls
-    big = BatchedReservoir(params, balances=np.ones(simulator.F32_MIN_BATCH))
-    rates = big.run(_inputs(3))
-    assert len(calls) == 1 and rates.dtype == np.float32 and big.rates.dtype == np.float64
+    batch = BatchedReservoir(params, balances=np.ones(2))
+    rates = batch.run(_inputs(3))
+    assert len(calls) == 1 and rates.dtype == np.float32 and batch.rates.dtype == np.float64

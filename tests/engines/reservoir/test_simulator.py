@@ -51,7 +51,7 @@ def test_batch_columns_match_single_reservoirs():
     batch = BatchedReservoir(SMALL, balances=[0.5, 1.0, 2.0]).run(u)
     for b, g in enumerate([0.5, 1.0, 2.0]):
         single = Reservoir(SMALL.with_(balance=g)).run(u)
-        np.testing.assert_allclose(batch[:, :, b], single, atol=1e-5)
+        np.testing.assert_allclose(batch[:, :, b], single, atol=1e-4)   # batches step in float32
 
 
 def test_trace_observables_and_snapshot_restore_are_deterministic():
