@@ -19,8 +19,8 @@ Topologies
                                          symmetric gap junctions (scaled by params.gap_scale)
     from_signed(W, W_in) -> Topology     any signed matrix (e.g. imported ESN)
     Topology.weights(g), .mean_drive(), .exc / .inh / .gap (scipy CSR), .w_in, .excitatory
-Simulation (numba kernels, one thread; the kernels release the GIL, batches of 4+ loop per step in
-Python between them; safe to run from a background thread)
+Simulation (numba kernels, one thread, the GIL released: safe to run from a background thread;
+a single reservoir steps in float64, a batch in float32 with simd.py's vectorised row sums)
     res = Reservoir(params, adaptive=False, adaptation=None, topology=None, targets=None)
     batch = BatchedReservoir(params, balances=[...], adaptive=[...], ...)   # shared topology
     trace = res.step(n, inputs=None, record_currents=True)   # advance n steps, returns Trace
