@@ -1,21 +1,23 @@
 """FieldsRoom: the neural fields room's state and actions, with no UI code.
 
 A user picks a task (image or shape), a target (bundled or uploaded), a model and its
-parameters, then trains. Training runs in the room's one ``BackgroundTask``; the task's step
-function advances the run(s) by a chunk of ~50 ms and publishes a snapshot (reconstruction,
-metrics, kernels, mesh) at most a few times a second and never using more than ~1/10 of the
-time, so that watching costs little training throughput. Learning rate, batch size and
-kernel adaptivity apply live; architecture parameters apply at the next Train or Reset.
+parameters, then trains. The fields train in the room's worker process (``lab.worker``; its
+object is ``lab.fields.training.Training``), not in the server: in a thread of the server the
+training waited for the GIL whenever the session's event loop serialised plots or answered a
+click, and the event loop waited for the training. The room's ``BackgroundTask`` drives the
+worker one chunk (~50 ms) at a time and publishes the snapshots (reconstruction, metrics,
+kernels, mesh) the worker takes a few times a second; pause, resume and stop act between
+chunks as before.
+Learning rate, batch size and kernel adaptivity apply live; architecture parameters apply at
+the next Train or Reset. The worker ends with the room's browser session.
 
 With ``compare_model`` set, a second model trains on the same target with the same batch size
-and step budget, step for step in the same thread, and publishes ``rival_snapshot``.
+and step budget, step for step, and publishes ``rival_snapshot``.
 """
 from __future__ import annotations
 
 import dataclasses
 import io
-import threading
-import time
 
 import numpy as np
 import param
@@ -24,16 +26,18 @@ import torch
 from engines.errors import InvalidInputError
 from engines.fields.devices import resolve_device
 from engines.fields.images import ImageTarget
+from lab import worker
 from lab.fields import targets
-from lab.fields.run import MODELS, FieldConfig, FieldRun
+from lab.fields.run import MODELS, FieldConfig
+from lab.fields.training import Training, View
 from lab.tasks import BackgroundTask
 
 MODEL_CHOICES = {label: key for key, label in MODELS.items()}
-CHUNK_SECONDS = 0.05          # a pause or a learning-rate change takes effect within this
-SNAPSHOT_SHARE = 1 / 10       # at most this share of the time goes to snapshots
 TASK_DEFAULTS = {"image": {"grid_resolution": 128, "learning_rate": 1e-2},
                  "shape": {"grid_resolution": 64, "learning_rate": 5e-3}}
-SNAPSHOT_INTERVAL = {"image": 0.3, "shape": 1.0}  # fastest refresh per task, in seconds
+# the worker's forkserver imports these once per server, so a room's worker starts in ~0.1 s
+WORKER_PRELOAD = ("torch", "lab.fields.training")
+PROGRESS_INTERVAL = 0.5       # seconds between progress-line updates (each one is redrawn by the browser)
 # "cuda" is offered only where torch sees a GPU; "auto" takes it there and is the CPU elsewhere
 DEVICES = ["cpu", "auto"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -87,14 +91,31 @@ class FieldsRoom(param.Parameterized):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.background = BackgroundTask(name="fields-training")
-        self._lock = threading.RLock()
-        self._runs: list[FieldRun] = []
-        self._remaining, self._chunk, self._next_snapshot = 0, 1, 0.0
+        self.background = BackgroundTask(name="fields-training", publish_interval=PROGRESS_INTERVAL)
+        self._worker = worker.Worker(Training, preload=WORKER_PRELOAD, name="fields-training")
+        self._built: tuple = ()      # (configs, device, target) the worker's runs were built from
+        self._sent_target = None     # the target the worker holds
+        self._settings: dict = {}    # live settings not yet sent to the worker (replaced, never mutated)
+        self._remaining = 0
         self._quiet = False  # set while parameters follow an upload or checkpoint
         self._target = self._bundled_target()
         self._publish(target_name=self._source_name())
         self.reset()
+
+    def close(self) -> None:
+        """Stop training and end the worker process (the browser session's end does this too)."""
+        self.background.stop()
+        self._worker.close()
+
+    def _call(self, name: str, *args, **kwargs):
+        """A method of the worker's ``Training``; live settings changed since the last call go first."""
+        settings, self._settings = self._settings, {}
+        if settings:
+            self._worker.call("configure", **settings)
+        return self._worker.call(name, *args, **kwargs)
+
+    def _view(self) -> View:
+        return View(self.preview_resolution, self.slice_z)
 
     # ---- targets -------------------------------------------------------------------------
     def _source_name(self) -> str:
@@ -119,10 +140,9 @@ class FieldsRoom(param.Parameterized):
     def set_target(self, target, name: str) -> None:
         """Train on ``target`` from now on; training stops and the runs start afresh."""
         self.background.stop()
-        with self._lock:
-            self._target = target
-            self._publish(target_name=name, notice=getattr(target, "notice", None) or "")
-            self.reset()
+        self._target = target
+        self._publish(target_name=name, notice=getattr(target, "notice", None) or "")
+        self.reset()
 
     def upload(self, data: bytes, filename: str) -> None:
         """An uploaded image (PNG/JPEG/TIFF) or mesh (PLY/STL/OBJ/OFF), chosen by extension.
@@ -150,7 +170,15 @@ class FieldsRoom(param.Parameterized):
     @property
     def run_models(self) -> list[str]:
         """Model keys of the runs being trained (the compared one second)."""
-        return [run.config.model for run in self._runs]
+        return [config.model for config in self._built[0]] if self._built else []
+
+    def runs(self) -> list:
+        """Each run's state in plain values (``lab.fields.training.RunInfo``), model first."""
+        return self._call("describe")
+
+    def field(self, index: int = 0) -> torch.nn.Module:
+        """A copy of a run's field, taken from the worker."""
+        return self._call("field", index)
 
     @property
     def is_image(self) -> bool:
@@ -171,16 +199,25 @@ class FieldsRoom(param.Parameterized):
     def reset(self) -> None:
         """Stop training and build fresh runs from the current parameters."""
         self.background.stop()
-        with self._lock:
-            self._runs = [FieldRun(self._target, config, self.learning_rate, self.batch_size, self.device)
-                          for config in self._planned_configs()]
-            self._publish_snapshots(generation=self.generation + 1)
+        if not self._worker.alive:  # it died (e.g. out of memory): start over in a new one
+            self._worker.restart()
+            self._sent_target = None
+        if self._sent_target is not self._target:
+            self._call("set_target", self._target)
+            self._sent_target = self._target
+        configs = self._planned_configs()
+        shots = self._call("reset", configs, self.learning_rate, self.batch_size, self.device, self._view())
+        self._built = (configs, resolve_device(self.device), self._target)
+        self._settings = {}  # the new runs were built with the current settings
+        self._publish_snapshots(shots, generation=self.generation + 1)
 
     def _runs_match_parameters(self) -> bool:
-        have = [dataclasses.replace(run.config, adaptive=False) for run in self._runs]
+        if not self._built or not self._worker.alive:
+            return False
+        configs, device, target = self._built
+        have = [dataclasses.replace(c, adaptive=False) for c in configs]
         want = [dataclasses.replace(c, adaptive=False) for c in self._planned_configs()]
-        device = resolve_device(self.device)
-        return have == want and all(run.target is self._target and run.device == device for run in self._runs)
+        return have == want and target is self._target and device == resolve_device(self.device)
 
     def train(self) -> None:
         """Train for ``steps`` more steps (resumes when paused; rebuilds if the model changed)."""
@@ -191,8 +228,8 @@ class FieldsRoom(param.Parameterized):
             return
         if not self._runs_match_parameters():
             self.reset()
-        torch.set_num_threads(1)  # small ops are ~10x faster on one thread; the web server keeps the other core
-        self._remaining, self._chunk, self._next_snapshot = self.steps, 1, 0.0
+        self._call("begin")
+        self._remaining = self.steps
         self.background.start(self._advance, total_steps=self.steps, on_finish=self._finished)
 
     def pause(self) -> None:
@@ -204,80 +241,52 @@ class FieldsRoom(param.Parameterized):
             return
         if not self._runs_match_parameters():
             self.reset()
-        with self._lock:
-            for run in self._runs:
-                run.step(n)
-            self._publish_snapshots()
+        self._publish_snapshots(self._call("step", n, self._view()))
 
     def _advance(self) -> int | None:
-        """The background step function: one chunk of ~CHUNK_SECONDS, then maybe a snapshot."""
+        """The background step function: one chunk in the worker, and its snapshots if it took any."""
         if self._remaining <= 0:
             return None
-        with self._lock:
-            n = min(self._chunk, self._remaining)
-            started = time.perf_counter()
-            for run in self._runs:
-                run.step(n)
-            per_step = (time.perf_counter() - started) / n
-            self._chunk = max(1, int(CHUNK_SECONDS / max(per_step, 1e-6)))
-            self._remaining -= n
-            if time.perf_counter() >= self._next_snapshot:
-                self._publish_snapshots()
+        n, shots = self._call("advance", self._remaining, self._view())
+        self._remaining -= n
+        if shots is not None:
+            self._publish_snapshots(shots)
         return n
 
     def _finished(self, outcome: str) -> None:
-        with self._lock:
-            self._publish_snapshots()
+        try:  # after a divergence this shows the restored state
+            self._publish_snapshots(self._call("snapshots", self._view()))
+        except worker.WorkerError:
+            pass  # the worker died (the task says so) or closed with its session: nothing to show
 
-    # ---- snapshots -----------------------------------------------------------------------
-    def _snapshot_of(self, run: FieldRun):
-        if run.is_image:
-            return run.image_snapshot()
-        return run.shape_snapshot(self.preview_resolution, self.slice_z)
-
-    def _publish_snapshots(self, **also) -> None:
-        """Snapshot every run and publish them (with ``also``) in one update."""
-        started = time.perf_counter()
-        shots = [self._snapshot_of(run) for run in self._runs]
-        for run in self._runs:
-            if np.isfinite(run.last_loss):
-                run.remember_good_state()
-        cost = time.perf_counter() - started
-        # refresh at most every SNAPSHOT_INTERVAL, and never spend more than SNAPSHOT_SHARE on it
-        gap = max(SNAPSHOT_INTERVAL[self.task], cost * (1 - SNAPSHOT_SHARE) / SNAPSHOT_SHARE)
-        self._next_snapshot = time.perf_counter() + gap
+    def _publish_snapshots(self, shots: list, **also) -> None:
+        """Publish the runs' snapshots (with ``also``) in one update."""
         self._publish(snapshot=shots[0], rival_snapshot=shots[1] if len(shots) > 1 else None, **also)
 
     def refine(self) -> None:
         """Recompute the isosurface at ``full_resolution`` now (shapes only)."""
         if self.is_image:
             return
-        with self._lock:
-            shot = self._runs[0].shape_snapshot(self.full_resolution, self.slice_z, max_points=2_000_000)
-            self._publish(snapshot=shot)
+        self._publish(snapshot=self._call("refine", self.full_resolution, self.slice_z))
 
     @param.depends("learning_rate", watch=True)
     def _apply_learning_rate(self) -> None:
-        for run in self._runs:
-            run.set_learning_rate(self.learning_rate)
+        self._settings = {**self._settings, "learning_rate": self.learning_rate}  # sent before the next call
 
     @param.depends("batch_size", watch=True)
     def _apply_batch_size(self) -> None:
-        for run in self._runs:
-            run.set_batch_size(self.batch_size)
+        self._settings = {**self._settings, "batch_size": self.batch_size}
 
     @param.depends("adaptive", watch=True)
     def _apply_adaptive(self) -> None:
-        for run in self._runs:
-            run.set_adaptive(self.adaptive)
+        self._settings = {**self._settings, "adaptive": self.adaptive}
 
     @param.depends("slice_z", watch=True)
     def _apply_slice(self) -> None:
         shot = self.snapshot
         if self.is_image or shot is None or self.background.state == "running":
             return  # while training, the next snapshot carries the new slice
-        with self._lock:
-            values = self._runs[0].slice(self.slice_z, len(shot.slice_values))
+        values = self._call("slice", self.slice_z, len(shot.slice_values))
         self._publish(snapshot=dataclasses.replace(shot, slice_values=values, slice_z=self.slice_z))
 
     # ---- export and checkpoints ----------------------------------------------------------
@@ -295,31 +304,27 @@ class FieldsRoom(param.Parameterized):
             raise InvalidInputError("mesh export is for shape tasks; export a PNG for images")
         if file_type not in ("ply", "stl"):
             raise InvalidInputError(f"meshes export as PLY or STL, not {file_type!r}")
-        with self._lock:
-            mesh = self._runs[0].full_mesh(self.full_resolution)
-        if mesh is None:
-            raise InvalidInputError("the field has no surface yet: train it a little first")
-        return mesh.export(file_type=file_type)
+        return self._call("mesh_bytes", self.full_resolution, file_type)
 
     def checkpoint_bytes(self) -> bytes:
-        with self._lock:
-            return self._runs[0].checkpoint_bytes()
+        return self._call("checkpoint_bytes")
 
     def load_checkpoint(self, data: bytes) -> None:
         """Continue from a checkpoint: its target, model and step count replace the current ones."""
-        run = FieldRun.from_checkpoint(data, self.device)  # raises InvalidInputError; nothing changed yet
+        # raises InvalidInputError for a bad file; nothing has changed then
+        config, learning_rate, batch_size, target = self._call("stage_checkpoint", data, self.device)
         self.background.stop()
-        config = run.config
-        with self._lock:
-            self._set_quietly(task="image" if run.is_image else "shape", model=config.model,
-                              n_kernels=config.n_kernels, top_k=config.top_k,
-                              grid_levels=config.grid_levels, grid_resolution=config.grid_resolution,
-                              adaptive=config.adaptive, seed=config.seed, compare_model="none",
-                              learning_rate=run.learning_rate, batch_size=run.batch_size)
-        with self._lock:
-            self._target, self._runs = run.target, [run]
-            self._publish(target_name=f"checkpoint ({getattr(run.target, 'name', 'image')})")
-            self._publish_snapshots(generation=self.generation + 1)
+        self._set_quietly(task="image" if isinstance(target, ImageTarget) else "shape", model=config.model,
+                          n_kernels=config.n_kernels, top_k=config.top_k,
+                          grid_levels=config.grid_levels, grid_resolution=config.grid_resolution,
+                          adaptive=config.adaptive, seed=config.seed, compare_model="none",
+                          learning_rate=learning_rate, batch_size=batch_size)
+        self._settings = {}  # the parameters now follow the checkpoint's run
+        shots = self._call("adopt_checkpoint", self._view())
+        self._target = self._sent_target = target
+        self._built = ([config], resolve_device(self.device), target)
+        self._publish(target_name=f"checkpoint ({getattr(target, 'name', 'image')})")
+        self._publish_snapshots(shots, generation=self.generation + 1)
 
     def _set_quietly(self, **values) -> None:
         """Update parameters (and their widgets) without reloading a bundled target."""

@@ -16,12 +16,13 @@ import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.palettes import Inferno256, Plasma256, Viridis256
 from bokeh.plotting import figure
+from bokeh.transform import linear_cmap
 
 from lab.fields.run import MODELS
 
-ELLIPSE_POINTS = 24
 MAX_ELLIPSES = 256     # the strongest kernels get outlines; every shown kernel gets a centre dot
 FLIP_Y = np.diag([1.0, -1.0])
+NO_KERNELS = dict(x=[], y=[], width=[], height=[], angle=[], norm=[])
 
 
 def rgba(image: np.ndarray) -> np.ndarray:
@@ -34,34 +35,29 @@ def rgba(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([bytes_, alpha], axis=2)).view(np.uint32)[..., 0]
 
 
-def ellipse_outlines(centres: np.ndarray, shapes: np.ndarray):
-    """Half-maximum outlines {x : (x - c)^T S (x - c) = 1} of each kernel: (xs, ys) lists."""
+def ellipse_axes(shapes: np.ndarray):
+    """Half-maximum ellipses {x : (x - c)^T S (x - c) = 1} of each kernel as Bokeh draws them:
+    full width along the first principal axis, full height along the second, and the first
+    axis's angle in radians."""
     eigenvalues, eigenvectors = np.linalg.eigh(shapes)
     radii = 1.0 / np.sqrt(np.clip(eigenvalues, 1e-6, None))                     # (K, 2)
-    angle = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
-    circle = np.stack([np.cos(angle), np.sin(angle)])                           # (2, P)
-    outline = eigenvectors @ (radii[:, :, None] * circle) + centres[:, :, None]  # (K, 2, P)
-    return list(outline[:, 0]), list(outline[:, 1])
+    angle = np.arctan2(eigenvectors[:, 1, 0], eigenvectors[:, 0, 0])
+    return 2 * radii[:, 0], 2 * radii[:, 1], angle
 
 
-def colours(values: np.ndarray, palette=Plasma256) -> list[str]:
-    span = float(values.max() - values.min()) if len(values) else 0.0
-    scaled = (values - values.min()) / span if span > 0 else np.zeros_like(values)
-    return [palette[int(v * (len(palette) - 1))] for v in scaled]
-
-
-def kernel_data(kernels: dict | None):
-    """Centre dots and ellipse outlines in plot coordinates, coloured by weight norm."""
+def kernel_data(kernels: dict | None) -> dict:
+    """One row per kernel in plot coordinates: centre, ellipse (NaN beyond the MAX_ELLIPSES
+    strongest, so only their outlines are drawn) and weight norm. Plain numeric columns: each
+    travels to the browser as one binary buffer, whatever the number of kernels."""
     if not kernels or len(kernels["centres"]) == 0:
-        return (dict(x=[], y=[], colour=[], norm=[]), dict(xs=[], ys=[], colour=[]))
+        return dict(NO_KERNELS)
     centres = kernels["centres"] @ FLIP_Y
     shapes = FLIP_Y @ kernels["shapes"] @ FLIP_Y
-    norms = np.asarray(kernels["weight_norms"], float)
-    colour = colours(norms)
-    k = min(MAX_ELLIPSES, len(norms))
-    xs, ys = ellipse_outlines(centres[:k], shapes[:k])
-    return (dict(x=centres[:, 0], y=centres[:, 1], colour=colour, norm=norms),
-            dict(xs=xs, ys=ys, colour=colour[:k]))
+    k = min(MAX_ELLIPSES, len(centres))
+    width, height, angle = (np.full(len(centres), np.nan) for _ in range(3))
+    width[:k], height[:k], angle[:k] = ellipse_axes(shapes[:k])
+    return dict(x=centres[:, 0], y=centres[:, 1], width=width, height=height, angle=angle,
+                norm=np.asarray(kernels["weight_norms"], float))
 
 
 class ImagePanel:
@@ -80,20 +76,23 @@ class ImagePanel:
         else:
             self.figure.image("image", "x", "y", "dw", "dh", source=self.image, color_mapper=mapper)
             self.figure.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
-        self.centres = self.outlines = None
-        if with_kernels:
-            self.outlines = ColumnDataSource(dict(xs=[], ys=[], colour=[]))
-            self.centres = ColumnDataSource(dict(x=[], y=[], colour=[], norm=[]))
-            self.figure.multi_line("xs", "ys", line_color="colour", line_alpha=0.8, source=self.outlines)
-            self.figure.scatter("x", "y", color="colour", size=4, source=self.centres)
+        self.kernels = None
+        self._shown = None  # the image now in the browser: an unchanged one is not sent again
+        if with_kernels:  # coloured by weight norm, scaled to the norms shown (low/high None)
+            self.kernels = ColumnDataSource(dict(NO_KERNELS))
+            colour = linear_cmap("norm", Plasma256, low=None, high=None)
+            self.figure.ellipse("x", "y", "width", "height", angle="angle", fill_color=None, line_color=colour,
+                                line_alpha=0.8, source=self.kernels)
+            self.figure.scatter("x", "y", color=colour, size=4, source=self.kernels)
 
     def show(self, image: np.ndarray, title: str, kernels: dict | None = None, scalar: bool = False) -> None:
-        data = image[::-1].astype(np.float32) if scalar else rgba(image)
-        self.image.data = dict(image=[data], x=[-1], y=[-1], dw=[2], dh=[2])
+        if self._shown is None or self._shown.shape != image.shape or not np.array_equal(self._shown, image):
+            self._shown = image
+            data = image[::-1].astype(np.float32) if scalar else rgba(image)
+            self.image.data = dict(image=[data], x=[-1], y=[-1], dw=[2], dh=[2])
         self.figure.title.text = title
-        if self.centres is not None:
-            centres, outlines = kernel_data(kernels)
-            self.centres.data, self.outlines.data = centres, outlines
+        if self.kernels is not None:
+            self.kernels.data = kernel_data(kernels)
 
 
 class ImageView:

@@ -1,6 +1,7 @@
 """The neural fields room: controls on the left; progress, views and curves on the right."""
 from __future__ import annotations
 
+import contextlib
 import io
 
 import panel as pn
@@ -157,6 +158,12 @@ class FieldsRoomView(pn.viewable.Viewer):
             self.views[:] = [pn.Row(sv.show_truth, sv.show_kernels, sv.show_slice), sv.pane]
 
     def _draw(self, *_events) -> None:
+        # a 2-D redraw goes as one websocket message, not one per changed property (the browser
+        # then renders once); not the 3-D view: its VTK scene sent inside a hold never showed
+        with pn.io.hold() if self.model.is_image else contextlib.nullcontext():
+            self._draw_now()
+
+    def _draw_now(self) -> None:
         m = self.model
         if m.generation != self._drawn_generation:
             self._new_generation()
