@@ -1,8 +1,9 @@
-"""The rolling window of a live reservoir run and the snapshot the views draw from.
+"""A reservoir running live: its input stream, the rolling window the views show, and snapshots.
 
-The simulation thread appends every chunk of steps to a ``LiveWindow``; a few times a second
-it freezes the window into a ``LiveSnapshot`` (plain arrays, copied) that views can read at
-leisure while the simulation goes on.
+``LiveRun`` is what the simulation process steps (and what the room steps by hand): the
+reservoir, the random input drive and a ``LiveWindow``, a ring of the last steps' rates and
+input currents. Appending a chunk costs O(chunk), whatever the window's length. A few times a
+second the window is frozen into a ``LiveSnapshot`` (plain arrays, copied) for the views.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engines.reservoir.observables import classify_regime
+from engines.reservoir.simulator import BatchedReservoir, RunawayActivityError
 
 
 @dataclass(frozen=True)
@@ -36,44 +38,103 @@ class LiveWindow:
     def __init__(self, n_neurons: int, length: int):
         self.length = length
         self.n_neurons = n_neurons
+        self.times = np.zeros(length, dtype=np.int64)
+        self.rates = np.zeros((length, n_neurons), dtype=np.float32)
+        self.exc = np.zeros((length, n_neurons), dtype=np.float32)
+        self.inh = np.zeros((length, n_neurons), dtype=np.float32)
+        self.target_error = np.zeros(length)
         self.clear()
 
     def clear(self) -> None:
-        self.times = np.zeros(0, dtype=np.int64)
-        self.rates = np.zeros((0, self.n_neurons), dtype=np.float32)
-        self.exc = np.zeros((0, self.n_neurons), dtype=np.float32)
-        self.inh = np.zeros((0, self.n_neurons), dtype=np.float32)
-        self.target_error = np.zeros(0)
+        self._end = 0      # the row the next step goes to
+        self._count = 0    # rows holding steps
 
     def __len__(self) -> int:
-        return len(self.times)
+        return self._count
 
     def append(self, trace) -> None:
-        """Add a squeezed engine Trace (steps, N) recorded with its currents."""
+        """Add a squeezed engine Trace (steps, N) recorded with its currents; keeps its last steps."""
         steps = len(trace.rates)
-        if steps == 0:
+        take = min(steps, self.length)
+        if take == 0:
             return
-        keep = self.length
-        times = trace.first_step + 1 + np.arange(steps)
-        self.times = np.concatenate([self.times, times])[-keep:]
-        self.rates = np.concatenate([self.rates, trace.rates])[-keep:]
-        self.exc = np.concatenate([self.exc, trace.exc_current])[-keep:]
-        self.inh = np.concatenate([self.inh, trace.inh_current])[-keep:]
-        self.target_error = np.concatenate([self.target_error, trace.target_error])[-keep:]
+        rates = trace.rates[steps - take:]
+        first = trace.first_step + 1 + steps - take
+        error = np.abs(rates - trace.targets[None].astype(np.float32)).mean(axis=1)
+        for buffer, values in ((self.times, np.arange(first, first + take)), (self.rates, rates),
+                               (self.exc, trace.exc_current[steps - take:]),
+                               (self.inh, trace.inh_current[steps - take:]), (self.target_error, error)):
+            head = min(take, self.length - self._end)     # rows before the ring wraps
+            buffer[self._end:self._end + head] = values[:head]
+            buffer[:take - head] = values[head:]
+        self._end = (self._end + take) % self.length
+        self._count = min(self._count + take, self.length)
 
-    def regime(self) -> str:
-        """The dynamical regime of the window ('' until there are enough steps to tell)."""
-        if len(self) < 4:
-            return ""
-        return classify_regime(self.rates).value
+    def _order(self) -> np.ndarray:
+        """Rows of the ring from the oldest step to the newest."""
+        return (self._end - self._count + np.arange(self._count)) % self.length
 
-    def snapshot(self, step: int, targets: np.ndarray, neuron: int) -> LiveSnapshot:
+    def snapshot(self, step: int, targets: np.ndarray, neuron: int, regime: str | None = None) -> LiveSnapshot:
+        """The window in time order (copies); the regime is classified unless given."""
         neuron = min(neuron, self.n_neurons - 1)
-        empty = len(self) == 0
+        order = self._order()
+        rates = self.rates[order]
+        if regime is None:
+            regime = classify_regime(rates).value if len(order) >= 4 else ""
         return LiveSnapshot(
-            step=step, times=self.times.copy(), rates=self.rates.copy(),
-            exc_population=self.exc.mean(axis=1), inh_population=self.inh.mean(axis=1),
-            exc_neuron=self.exc[:, neuron].copy(), inh_neuron=self.inh[:, neuron].copy(),
-            target_error=self.target_error.copy(),
-            mean_rates=np.zeros(self.n_neurons) if empty else self.rates.mean(axis=0),
-            targets=np.asarray(targets, dtype=float).copy(), neuron=neuron, regime=self.regime())
+            step=step, times=self.times[order], rates=rates,
+            exc_population=self.exc[order].mean(axis=1), inh_population=self.inh[order].mean(axis=1),
+            exc_neuron=self.exc[order, neuron], inh_neuron=self.inh[order, neuron],
+            target_error=self.target_error[order],
+            mean_rates=rates.mean(axis=0) if len(order) else np.zeros(self.n_neurons),
+            targets=np.asarray(targets, dtype=float).copy(), neuron=neuron, regime=regime)
+
+
+def set_live_parameters(reservoir: BatchedReservoir, balance: float, gain: float, adaptation: str) -> None:
+    """Balance, gain and adaptation act on a running network, keeping its activity.
+
+    adaptation: "off" (every neuron's inhibition at g), "local rule" (each neuron's inhibition
+    learns toward its target rate, starting from g and what it learned so far) or "one-step"
+    (inhibition designed once so the targets are a fixed point).
+    """
+    reservoir.params = reservoir.params.with_(gain=gain, balance=balance)
+    reservoir.balances = np.array([balance])
+    reservoir.set_adaptation(adaptation == "local rule")
+    if adaptation == "one-step":
+        reservoir.design_inhibition(mean_input=0.0)   # the live input U[-1, 1] has mean 0
+    else:
+        reservoir.inh_scale[:] = balance
+        if adaptation == "off":
+            reservoir.inh_offset[:] = 0.0
+
+
+class LiveRun:
+    """One reservoir driven by U[-1, 1] noise, with the window of its last steps."""
+
+    def __init__(self, reservoir: BatchedReservoir, window: int, input_seed: int):
+        self.reservoir = reservoir
+        self.window = LiveWindow(reservoir.n, window)
+        self.inputs = np.random.default_rng(input_seed)
+
+    def advance(self, steps: int) -> int:
+        """Step; the steps older than the window run without recording currents (the engine's
+        cheaper path). The input stream is the same however a run is chunked."""
+        res = self.reservoir
+        u = self.inputs.uniform(-1.0, 1.0, (steps, 1))
+        unrecorded = max(0, steps - self.window.length)
+        try:
+            if unrecorded:
+                res.step(inputs=u[:unrecorded], record_currents=False)
+            self.window.append(res.step(inputs=u[unrecorded:]))
+        except RunawayActivityError as error:
+            if error.trace.exc_current is not None:
+                self.window.append(error.trace)
+            raise
+        return steps
+
+    def snapshot(self, neuron: int, regime: str | None = None) -> LiveSnapshot:
+        res = self.reservoir
+        return self.window.snapshot(res.step_count, res.targets[:, 0], neuron, regime)
+
+    def resize_window(self, length: int) -> None:
+        self.window = LiveWindow(self.reservoir.n, length)

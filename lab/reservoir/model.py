@@ -2,33 +2,32 @@
 from __future__ import annotations
 
 import threading
-import time
 
-import numpy as np
 import pandas as pd
 import param
 
-from engines.errors import InvalidInputError
+from engines.errors import DivergenceError, InvalidInputError
 from engines.reservoir.params import AdaptationParams, ReservoirParams
 from engines.reservoir.simulator import Reservoir, RunawayActivityError
 from engines.reservoir.sweep import COLUMNS, summarise
 from engines.reservoir.topology import celegans, random_ei
 from lab.reservoir.analysis import TASK_KEYS, Spectrum, TaskResult, spectrum, train_readout
-from lab.reservoir.live import LiveSnapshot, LiveWindow
+from lab.reservoir.live import LiveRun, LiveSnapshot, set_live_parameters
+from lab.reservoir.stepper import LiveStepper
 from lab.reservoir.sweep import CONDITIONS, SweepJob
 from lab.tasks import BackgroundTask
+from lab.worker import Worker, WorkerError
 
 TOPOLOGIES = ["random", "C. elegans"]
 ADAPTATION_MODES = ["off", "local rule", "one-step"]
 TARGET_DISTRIBUTIONS = {"uniform": "uniform", "Beta(2, 2)": "beta", "homogeneous": "homogeneous"}
-CHUNK_STEPS = 25          # steps of one press of Step, and the live run's first chunk
-CHUNK_SECONDS = 0.01      # the live run sizes its chunks to take about this long: long enough to
-                          # seldom wait for the GIL, short against the time between frames
-MAX_CHUNK_STEPS = 2000
+CHUNK_STEPS = 25          # steps of one press of Step
+PUMP_SECONDS = 0.1        # the live task waits this long for a frame, so stopping is prompt
 # structural parameters rebuild the network; the others act on the running one
 STRUCTURE = ["n", "frac_excitatory", "in_degree", "input_scale", "topology", "seed",
              "targets", "target_rate", "target_low", "target_high"]
 LIVE = ["balance", "gain", "adaptation"]
+DISPLAY = ["neuron", "frame_rate", "speed"]
 
 
 class ReservoirRoom(param.Parameterized):
@@ -70,7 +69,7 @@ class ReservoirRoom(param.Parameterized):
                            doc="Neuron whose input currents are shown.")
     speed = param.Integer(0, label="Speed limit (steps/s)", bounds=(0, 100_000),
                           doc="Steps per second (0: as fast as the machine goes).")
-    frame_rate = param.Number(15.0, label="Frames per second", bounds=(1.0, 30.0),
+    frame_rate = param.Number(12.0, label="Frames per second", bounds=(1.0, 30.0),
                               doc="Live view updates per second.")
 
     # --- task and sweep -------------------------------------------------------------------
@@ -98,20 +97,31 @@ class ReservoirRoom(param.Parameterized):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.live = BackgroundTask(name="reservoir-live")
+        # progress twice a second: the badge shows the step count, the status line need not
+        self.live = BackgroundTask(name="reservoir-live", publish_interval=0.5)
         self.sweep = BackgroundTask(name="reservoir-sweep")
         self._lock = threading.RLock()
-        self._next_frame = 0.0
-        self._chunk = CHUNK_STEPS
+        self._worker: Worker | None = None   # the simulation process, started by the first run
+        self._away = False          # the run is the worker's (handed over, or about to be)
+        self._handed = False        # the worker has it (and steps it)
+        self._generation = 0        # counts calls that change what the worker shows; older frames are dropped
+        self._failure = ""          # the worker's message when the network ran away
+        self._closed = False
+        self._steps_counted = 0     # the live task's progress, in simulated steps
         self._sweep_job: SweepJob | None = None
         self._reverting = False
         self._build()
         self.param.watch(self._on_structure, STRUCTURE)
         self.param.watch(self._on_live_parameter, LIVE)
-        self.param.watch(self._on_neuron, ["neuron"])
+        self.param.watch(self._on_display, DISPLAY)
         self.param.watch(self._on_window, ["window"])
 
     # --- engine objects -------------------------------------------------------------------
+    @property
+    def reservoir(self) -> Reservoir:
+        """The network; while the live run steps in its worker, as of the latest frame."""
+        return self._run.reservoir
+
     def reservoir_params(self, seed: int | None = None) -> ReservoirParams:
         n = self.n
         if self.topology == "random" and self.in_degree >= n:
@@ -133,21 +143,14 @@ class ReservoirRoom(param.Parameterized):
         if topology.n != params.n:   # the connectome fixes N
             params = params.with_(n=topology.n, in_degree=min(params.in_degree, topology.n - 1))
         reservoir = Reservoir(params, adaptation=adaptation, topology=topology)
+        set_live_parameters(reservoir, self.balance, self.gain, self.adaptation)
+        run = LiveRun(reservoir, self.window, input_seed=params.seed + 2)
         with self._lock:
-            self.reservoir = reservoir
-            self._input_rng = np.random.default_rng(params.seed + 2)
-            self.window_buffer = LiveWindow(reservoir.n, self.window)
-            self._apply_adaptation()
+            self._run = run
+            if self._away:   # the live task hands the new network over
+                self._generation += 1
+                self._handed = False
         self._publish_frame()
-
-    def _apply_adaptation(self) -> None:
-        res = self.reservoir
-        res.set_adaptation(self.adaptation == "local rule")
-        if self.adaptation == "one-step":
-            res.design_inhibition(mean_input=0.0)   # the live input U[-1, 1] has mean 0
-        elif self.adaptation == "off":
-            res.inh_scale[:] = self.balance
-            res.inh_offset[:] = 0.0
 
     # --- parameter changes ----------------------------------------------------------------
     def _on_structure(self, *events) -> None:
@@ -167,37 +170,61 @@ class ReservoirRoom(param.Parameterized):
 
     def _on_window(self, *_events) -> None:
         with self._lock:
-            self.window_buffer = LiveWindow(self.reservoir.n, self.window)
+            self._run.resize_window(self.window)
+            self._tell_worker(window=self.window)
         self._publish_frame()
 
     def _on_live_parameter(self, *_events) -> None:
         """Balance, gain and adaptation act on the running network, keeping its activity."""
         with self._lock:
-            res = self.reservoir
-            res.params = res.params.with_(gain=self.gain, balance=self.balance)
-            res.balances = np.array([self.balance])
-            if self.adaptation != "one-step":
-                res.inh_scale[:] = self.balance
-            self._apply_adaptation()
+            set_live_parameters(self.reservoir, self.balance, self.gain, self.adaptation)
+            self._tell_worker(balance=self.balance, gain=self.gain, adaptation=self.adaptation)
         self._set(message=f"g = {self.balance:g}, gain = {self.gain:g}, adaptation {self.adaptation}")
 
-    def _on_neuron(self, *_events) -> None:
-        self._publish_frame()
+    def _on_display(self, *events) -> None:
+        with self._lock:
+            self._tell_worker(**self._display())
+        if not self._away and any(event.name == "neuron" for event in events):
+            self._publish_frame()
+
+    def _display(self) -> dict:
+        return dict(neuron=self.neuron, frame_rate=self.frame_rate, speed=self.speed)
 
     # --- the live run ---------------------------------------------------------------------
+    # While it runs, the network steps in a worker process (lab.worker; the stepping is
+    # lab.reservoir.stepper): the live task hands the run over, then takes its frames and keeps
+    # ``reservoir`` in step with them. Paused or stopped, the run is back here.
     def run(self) -> None:
         """Start the live simulation (or resume it when paused)."""
+        with self._lock:
+            if self.live.state == "running" or (self.live.is_alive and self.live.state != "paused"):
+                return
+            self._away, self._handed, self._failure = True, False, ""
         if self.live.state == "paused":
             self.live.resume()
-        elif not self.live.is_alive:
-            self.live.start(self._advance, on_finish=lambda _outcome: self._publish_frame())
+        else:
+            self._steps_counted = self.reservoir.step_count
+            self.live.start(self._pump, on_finish=self._on_live_finished)
+
+    @property
+    def running(self) -> bool:
+        return self.live.state == "running"
 
     def pause(self) -> None:
-        self.live.pause()
+        if self.live.state == "running":
+            self.live.pause()
+            self._bring_run_home()
 
     def step(self) -> int:
         """Advance one chunk by hand (when paused or stopped) and show it."""
-        done = self._simulate(CHUNK_STEPS)
+        if self._away:
+            return 0
+        with self._lock:
+            try:
+                done = self._run.advance(CHUNK_STEPS)
+            except RunawayActivityError:
+                self._publish_frame(regime="runaway")
+                raise
         self._publish_frame()
         return done
 
@@ -209,44 +236,92 @@ class ReservoirRoom(param.Parameterized):
             self.task_result = None
         self._set(message="reset")
 
-    def _simulate(self, steps: int) -> int:
-        with self._lock:
-            res = self.reservoir
-            u = self._input_rng.uniform(-1.0, 1.0, (steps, 1))
-            try:
-                trace = res.step(inputs=u)
-            except RunawayActivityError as error:
-                self.window_buffer.append(error.trace)
-                self._publish_frame(regime="runaway")
-                raise
-            self.window_buffer.append(trace)
-        return steps
-
-    def _advance(self) -> int:
-        """The live task's step function: a chunk, a frame when one is due, the speed limit."""
-        started = time.perf_counter()
-        done = self._simulate(self._chunk)
-        took = time.perf_counter() - started
-        wanted = self._chunk * CHUNK_SECONDS / max(took, 1e-6)
-        self._chunk = int(np.clip(0.5 * (self._chunk + wanted), 1, MAX_CHUNK_STEPS))
-        if self.speed:   # a chunk lasts about CHUNK_SECONDS at the requested speed
-            self._chunk = max(1, min(self._chunk, int(self.speed * CHUNK_SECONDS) or 1))
-        now = time.perf_counter()
-        if now >= self._next_frame:   # frames on a fixed grid, so chunk lengths do not lower the rate
-            self._publish_frame()
-            self._next_frame = max(self._next_frame + 1.0 / self.frame_rate, now)
-        if self.speed:
-            time.sleep(max(0.0, done / self.speed - (time.perf_counter() - started)))
+    def _pump(self) -> int:
+        """The live task's step function: hand the run over if needed, take the newest frame.
+        Returns the steps simulated since the last call."""
+        try:
+            worker = self._live_worker()
+            with self._lock:
+                if self._away and not self._handed:
+                    self._generation += 1
+                    worker.call("run", self._run, self._display(), self._generation)
+                    self._handed = True
+            message = worker.call("next_message", PUMP_SECONDS)
+        except WorkerError:
+            # closed with the room, or as the server exits (the main thread has finished)
+            if self._closed or not threading.main_thread().is_alive():
+                self.live.stop(timeout=0)
+                return 0
+            raise
+        if message is not None:
+            self._receive(message)
+        if self._failure:
+            failure, self._failure = self._failure, ""
+            raise DivergenceError(failure)
+        step = self.reservoir.step_count
+        done, self._steps_counted = max(0, step - self._steps_counted), step
         return done
+
+    def _live_worker(self) -> Worker:
+        """The worker process, started in the live task's thread: Run never waits for it."""
+        if self._worker is None or not self._worker.alive:
+            worker = Worker(LiveStepper, preload=("lab.reservoir.stepper",), name="reservoir-simulation")
+            if self._closed:   # closed while it started
+                worker.close()
+                raise WorkerError("the room is closed")
+            self._worker = worker
+        return self._worker
+
+    def _receive(self, message) -> None:
+        """A frame of the worker, or its run handed back after runaway activity."""
+        kind, generation, payload = message
+        with self._lock:
+            if generation != self._generation:   # made before the latest change
+                return
+            if kind == "frame":
+                snapshot, state = payload
+                self.reservoir.restore(state)
+            else:
+                self._failure, self._run, snapshot = payload
+                self._away = self._handed = False
+        self._show(snapshot)
+
+    def _tell_worker(self, **changes) -> None:
+        """A change the worker's run must follow now (call with the lock held)."""
+        if self._handed:
+            self._generation += 1
+            self._worker.call("update", changes, self._generation)
+
+    def _bring_run_home(self) -> None:
+        """The worker stops stepping and hands the run back; it is stepped here again."""
+        with self._lock:
+            handed, worker = self._handed, self._worker
+            self._away = self._handed = False
+            if not handed or worker is None:
+                return
+            self._generation += 1
+            try:
+                run = worker.call("pause", self._generation)
+            except WorkerError:   # it died: the run stays as of the latest frame
+                return
+            self._run = run
+        self._publish_frame()
+
+    def _on_live_finished(self, outcome: str) -> None:
+        if outcome == "stopped":
+            self._bring_run_home()
+        else:   # failed: the worker has stopped (runaway) or died
+            with self._lock:
+                self._away = self._handed = False
 
     def _publish_frame(self, regime: str | None = None) -> None:
         with self._lock:
-            res = self.reservoir
-            snap = self.window_buffer.snapshot(res.step_count, res.targets[:, 0], self.neuron)
-        if regime is not None:
-            snap = LiveSnapshot(**{**snap.__dict__, "regime": regime})
+            snapshot = self._run.snapshot(self.neuron, regime)
+        self._show(snapshot)
+
+    def _show(self, snapshot: LiveSnapshot) -> None:
         with param.edit_constant(self):
-            self.param.update(snapshot=snap, regime=snap.regime)
+            self.param.update(snapshot=snapshot, regime=snapshot.regime)
 
     # --- analyses -------------------------------------------------------------------------
     def compute_spectrum(self) -> Spectrum:
@@ -289,18 +364,24 @@ class ReservoirRoom(param.Parameterized):
         with param.edit_constant(self):
             self.param.update(sweep_table=job.table, sweep_summary=None, sweep_regimes=None)
         self.sweep.start(lambda: self._sweep_step(job), total_steps=job.total_steps,
-                         on_finish=lambda _outcome: self._finish_sweep(job))
+                         on_finish=lambda outcome: self._sweep_ended(job, outcome))
 
     def _sweep_step(self, job: SweepJob) -> int | None:
         """Rows appear as seeds finish; the plots are drawn once, when the sweep ends."""
         done = job.step()
-        if done and len(job.rows) != len(self.sweep_table):
+        if job.complete:   # the results are in place before the task says 'finished'
+            self._finish_sweep(job)
+        elif done and len(job.rows) != len(self.sweep_table):
             with param.edit_constant(self):
                 self.sweep_table = job.table
         return done
 
+    def _sweep_ended(self, job: SweepJob, outcome: str) -> None:
+        if outcome != "finished":   # stopped or failed: what came in so far
+            self._finish_sweep(job)
+
     def _finish_sweep(self, job: SweepJob) -> None:
-        """Finished or stopped: summarise the rows there are, then shut the cluster down."""
+        """Summarise the rows there are, then shut the cluster down."""
         table = job.table
         with param.edit_constant(self):
             self.param.update(sweep_table=table, sweep_regimes=job.regimes,
@@ -316,9 +397,12 @@ class ReservoirRoom(param.Parameterized):
 
     # --- housekeeping ---------------------------------------------------------------------
     def close(self) -> None:
-        """Stop the live run and any sweep (the session is over)."""
+        """Stop the live run, its worker process and any sweep (the session is over)."""
+        self._closed = True
         self.live.stop(timeout=0)
         self.sweep.stop(timeout=0)
+        if self._worker is not None:
+            self._worker.close()
 
     def _set(self, **values) -> None:
         with param.edit_constant(self):

@@ -57,6 +57,7 @@ class SweepJob:
         self.regimes: pd.DataFrame | None = None
         self._stack = contextlib.ExitStack()
         self._pending: dict | None = None       # future -> "scores" | "regimes"
+        self._cancelled = False
 
     @property
     def total_steps(self) -> int:
@@ -67,6 +68,11 @@ class SweepJob:
     def table(self) -> pd.DataFrame:
         table = pd.DataFrame(self.rows, columns=COLUMNS)
         return table.sort_values(["task", "adaptive", "balance", "seed"], ignore_index=True)
+
+    @property
+    def complete(self) -> bool:
+        """Every job submitted has come back."""
+        return self._pending is not None and not self._pending and not self._cancelled
 
     def _submit(self) -> dict:
         client = self._stack.enter_context(dask_client(self.scheduler, self.n_workers))
@@ -103,6 +109,7 @@ class SweepJob:
         """Cancel what is pending and shut the cluster down (the rows so far are kept)."""
         pending, self._pending = self._pending, {}
         if pending:
+            self._cancelled = True
             with contextlib.suppress(Exception):
                 next(iter(pending)).client.cancel(list(pending))
         self._stack.close()

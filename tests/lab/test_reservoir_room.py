@@ -171,3 +171,31 @@ def test_connectome_topology_runs_with_its_own_size(room):
     for _ in range(4):
         room.step()
     assert room.snapshot.rates.shape == (100, 302) and room.regime
+
+
+def test_pause_brings_the_run_back_and_step_continues_it(room):
+    room.run()
+    wait_for(lambda: room.snapshot.step > 2000)
+    room.pause()
+    held = room.reservoir.step_count
+    assert room.snapshot.step == held                    # the run's exact state, shown
+    assert room.step() == CHUNK_STEPS and room.reservoir.step_count == held + CHUNK_STEPS
+    assert room.snapshot.times[-1] == held + CHUNK_STEPS
+    room.run()
+    wait_for(lambda: room.reservoir.step_count > held + 1000)
+    assert room.step() == 0                              # stepping by hand waits for a pause
+
+
+def test_changes_while_running_reach_the_running_network(room):
+    room.run()
+    wait_for(lambda: room.regime == "asynchronous")
+    room.balance = 0.0
+    wait_for(lambda: room.regime == "saturated")
+    assert room.running and np.allclose(room.reservoir.inh_scale, 0.0)
+    room.window = 40
+    wait_for(lambda: room.snapshot.rates.shape == (40, 100))
+    room.neuron = 7
+    wait_for(lambda: room.snapshot.neuron == 7)
+    room.n = 80                                          # a new network, run on
+    wait_for(lambda: room.snapshot.rates.shape[1] == 80 and room.snapshot.step > 500)
+    assert room.running

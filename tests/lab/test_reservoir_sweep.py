@@ -31,8 +31,9 @@ def threads():
 def test_sweep_fills_the_table_summary_and_regime_map(threads):
     room = ReservoirRoom(n=60, in_degree=12, sweep_balances=[0.0, 1.0, 2.5], sweep_seeds=2)
     room.start_sweep(split=TINY_SPLIT, n_adapt=300, scheduler=threads)
-    wait_for(lambda: room.sweep.state in ("finished", "failed") and room.sweep_summary is not None)
+    wait_for(lambda: room.sweep.state in ("finished", "failed"))
     assert room.sweep.state == "finished", room.sweep.error
+    assert room.sweep_summary is not None and room.sweep_regimes is not None   # in place when it says finished
     table = room.sweep_table
     assert len(table) == 3 * 2 * 2
     assert set(table["balance"]) == {0.0, 1.0, 2.5} and set(table["seed"]) == {0, 1}

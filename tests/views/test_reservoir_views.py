@@ -5,9 +5,9 @@ import pandas as pd
 import panel as pn
 
 from lab.reservoir import LiveSnapshot, ReservoirRoom
-from views.reservoir import build_room, regime_badge
+from views.reservoir import build_room
 from views.reservoir.analysis import spectrum_plot, task_plot
-from views.reservoir.live import RASTER_ROWS, LiveViews, raster_image
+from views.reservoir.live import RASTER_ROWS, LiveViews, raster_image, regime_badge
 from views.reservoir.sweep import performance_plot, regime_plot
 
 
@@ -43,7 +43,9 @@ def test_live_views_follow_the_model():
     image = views._raster_source.data["image"][0]
     assert image.shape == (60, 75)
     assert np.array_equal(image, np.round(model.snapshot.rates.T * 255).astype(np.uint8))
-    assert list(views._currents_source.data["t"]) == list(model.snapshot.times)
+    snap = model.snapshot
+    assert list(views._currents_source.data["t"]) == list(snap.times - snap.step)   # steps before now
+    assert (views._time_range.start, views._time_range.end) == (-model.window, 0)
     assert sum(views._targets_source.data["top"]) == 60       # every neuron's target is counted
 
 

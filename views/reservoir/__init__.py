@@ -9,19 +9,9 @@ from views.reservoir.analysis import spectrum_panel, task_panel
 from views.reservoir.live import LiveViews
 from views.reservoir.sweep import sweep_panel
 
-REGIME_STYLE = {"silent": "#1565c0", "saturated": "#c62828", "period-2 oscillation": "#ef6c00",
-                "asynchronous": "#2e7d32", "runaway": "#000000", "": "#616161"}
 NETWORK = ["n", "frac_excitatory", "in_degree", "gain", "balance", "input_scale", "topology", "adaptation",
            "targets", "target_rate", "target_low", "target_high", "seed"]
 DISPLAY = ["window", "neuron", "speed", "frame_rate"]
-
-
-def regime_badge(regime: str, step: int) -> str:
-    colour = REGIME_STYLE.get(regime, "#616161")
-    label = regime or "not running yet"
-    return (f'<span class="regime-badge" style="background:{colour};color:white;padding:4px 12px;'
-            f'border-radius:12px;font-weight:600">{label}</span>'
-            f'<span style="margin-left:12px;color:#555">step {step:,}</span>')
 
 
 def controls(model: ReservoirRoom) -> pn.viewable.Viewable:
@@ -45,13 +35,11 @@ def controls(model: ReservoirRoom) -> pn.viewable.Viewable:
 def build_room() -> pn.viewable.Viewable:
     model = ReservoirRoom()
     pn.state.on_session_destroyed(lambda _context: model.close())
-    badge = pn.pane.HTML(pn.bind(regime_badge, model.param.regime,
-                                 pn.bind(lambda snap: 0 if snap is None else snap.step, model.param.snapshot)),
-                         margin=(10, 10))
+    live = LiveViews(model)
     message = pn.pane.Markdown(model.param.message, margin=(0, 10), styles={"color": "#555"})
-    tabs = pn.Tabs(("Live", LiveViews(model)), ("Eigenvalues", spectrum_panel(model)), ("Task", task_panel(model)),
+    tabs = pn.Tabs(("Live", live), ("Eigenvalues", spectrum_panel(model)), ("Task", task_panel(model)),
                    ("Sweep", sweep_panel(model)), dynamic=False, sizing_mode="stretch_width")
-    main = pn.Column(pn.Row(badge, TaskProgress(model.live), sizing_mode="stretch_width"), message, tabs,
+    main = pn.Column(pn.Row(live.badge, TaskProgress(model.live), sizing_mode="stretch_width"), message, tabs,
                      sizing_mode="stretch_width")
     intro = pn.pane.Markdown(
         "## Reservoir: excitation, inhibition and adaptation\n"

@@ -1,24 +1,30 @@
 """Live views of the running reservoir, redrawn from the model's throttled snapshot.
 
-The simulation thread publishes ``model.snapshot``; the redraw is handed to the session's
-event loop (at most one pending), so the thread never touches Bokeh models and never waits for
-drawing. Redraws take at most half of the loop's time, so clicks stay responsive on a busy
-machine.
+The model publishes ``model.snapshot`` from its live task's thread (which receives the frames
+of the simulation process); the redraw is handed to the session's event loop (at most one
+pending), so that thread never touches Bokeh models and never waits for drawing. Redraws take
+at most MAX_LOOP_SHARE of the loop's time, so clicks stay responsive on a busy machine.
 
 These four plots are plain Bokeh figures whose ColumnDataSources are replaced each frame:
 rebuilding HoloViews elements cost 0.3-0.5 s per frame here (param objects created per
 element), far from the 10 frames/s the room needs. The raster of all neurons is rasterised with
 datashader's resampler (mean per pixel row) when there are more neurons than pixel rows.
+
+Each redraw of a Bokeh plot costs the browser 10-25 ms here (software canvas, re-measured axes),
+and the browser shares the machine's two cores with the simulation. So only the raster is
+redrawn every frame; the currents every second frame, histogram and convergence every fifth;
+and the time plots share one fixed x range (steps before now) instead of re-fitting it.
 """
 from __future__ import annotations
 
+import functools
 import time
 
 import numba
 import numpy as np
 import panel as pn
 from datashader.resampling import resample_2d
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 from panel.io.state import set_curdoc
@@ -27,9 +33,21 @@ from lab.reservoir import LiveSnapshot, ReservoirRoom
 
 RATE_BINS = np.linspace(0.0, 1.0, 26)
 RASTER_ROWS = 200        # more neurons than this are aggregated by datashader (mean per pixel row)
-SLOW_EVERY = 3           # histogram and convergence redraw every third frame
+CURRENTS_EVERY = 2       # the currents redraw every second frame
+SLOW_EVERY = 5           # histogram and convergence redraw every fifth frame
 MAX_LOOP_SHARE = 0.6     # redraws may take at most this share of the event loop's time
+BADGE_EVERY = 3          # the badge's step counter every third frame (a new regime at once)
 E_COLOUR, I_COLOUR = "#c62828", "#1565c0"
+REGIME_STYLE = {"silent": "#1565c0", "saturated": "#c62828", "period-2 oscillation": "#ef6c00",
+                "asynchronous": "#2e7d32", "runaway": "#000000", "": "#616161"}
+
+
+def regime_badge(regime: str, step: int) -> str:
+    colour = REGIME_STYLE.get(regime, "#616161")
+    label = regime or "not running yet"
+    return (f'<span class="regime-badge" style="background:{colour};color:white;padding:4px 12px;'
+            f'border-radius:12px;font-weight:600">{label}</span>'
+            f'<span style="margin-left:12px;color:#555">step {step:,}</span>')
 
 
 def raster_image(data: LiveSnapshot) -> np.ndarray:
@@ -49,6 +67,14 @@ def raster_image(data: LiveSnapshot) -> np.ndarray:
     return np.round(np.clip(rates, 0.0, 1.0) * 255).astype(np.uint8)
 
 
+@functools.cache
+def compile_resampler() -> None:
+    """Compile datashader's resampler (once per server): the first call takes a second or more,
+    which would otherwise stall the session's event loop at the first live frame."""
+    numba.set_num_threads(1)
+    resample_2d(np.zeros((RASTER_ROWS + 1, 2), np.float32), 2, RASTER_ROWS, ds_method="mean")
+
+
 def histogram_sources(data: LiveSnapshot) -> tuple[dict, dict]:
     rates, _ = np.histogram(data.mean_rates, RATE_BINS)
     targets, _ = np.histogram(data.targets, RATE_BINS)
@@ -56,15 +82,16 @@ def histogram_sources(data: LiveSnapshot) -> tuple[dict, dict]:
     return dict(left=left, right=right, top=rates), dict(left=left, right=right, top=targets)
 
 
-def _figure(title: str, x_label: str, y_label: str, height: int = 260):
+def _figure(title: str, x_label: str, y_label: str, height: int = 260, **ranges):
     plot = figure(title=title, height=height, sizing_mode="stretch_width", toolbar_location="above",
-                  tools="pan,box_zoom,wheel_zoom,reset,save")
+                  tools="pan,box_zoom,wheel_zoom,reset,save", **ranges)
     plot.xaxis.axis_label, plot.yaxis.axis_label = x_label, y_label
     return plot
 
 
 class LiveViews(pn.viewable.Viewer):
-    """Raster, E/I currents, rate histogram and convergence, following ``model.snapshot``."""
+    """Raster, E/I currents, rate histogram and convergence, following ``model.snapshot``; and
+    ``badge``, the regime and step count (placed by the room above its tabs)."""
 
     def __init__(self, model: ReservoirRoom, **params):
         super().__init__(**params)
@@ -78,18 +105,25 @@ class LiveViews(pn.viewable.Viewer):
         self._rates_source = ColumnDataSource(dict(left=[], right=[], top=[]))
         self._targets_source = ColumnDataSource(dict(left=[], right=[], top=[]))
         self._error_source = ColumnDataSource(dict(t=[], error=[]))
+        self._time_range = Range1d(-model.window, 0)     # shared by the raster, currents and convergence
+        self._neuron_range = Range1d(0, model.reservoir.n)
+        self._fitted: tuple[int, int] | None = None      # (N, window) the ranges were set for
+        self.badge = pn.pane.HTML(regime_badge("", 0), margin=(10, 10))
+        self._badge_regime = ""
         self._plots = self._make_plots()
+        compile_resampler()
         model.param.watch(self._schedule, "snapshot")
         self.redraw()
 
     def _make_plots(self):
-        raster = _figure("Rates of all neurons", "steps before now", "neuron", height=300)
+        raster = _figure("Rates of all neurons", "steps before now", "neuron", height=300,
+                         x_range=self._time_range, y_range=self._neuron_range)
         levels = LinearColorMapper(palette=Viridis256, low=0, high=255)   # the image holds rate * 255
         raster.image("image", x="x", y="y", dw="dw", dh="dh", source=self._raster_source, color_mapper=levels)
         rates = LinearColorMapper(palette=Viridis256, low=0.0, high=1.0)
         raster.add_layout(ColorBar(color_mapper=rates, title="rate"), "right")
-        raster.x_range.range_padding = raster.y_range.range_padding = 0
-        currents = _figure("E and I input currents", "step", "input current")
+        raster.grid.visible = False   # hidden by the image anyway, yet drawn (and styled) every frame
+        currents = _figure("E and I input currents", "steps before now", "input current", x_range=self._time_range)
         for column, colour, dash, label in (("e_pop", E_COLOUR, "solid", "E, population"),
                                             ("i_pop", I_COLOUR, "solid", "I, population"),
                                             ("e_one", E_COLOUR, "dashed", "E, chosen neuron"),
@@ -104,14 +138,17 @@ class LiveViews(pn.viewable.Viewer):
                        color="#6a1b9a", alpha=0.6, legend_label="mean rate (window)")
         histogram.quad(left="left", right="right", top="top", bottom=0, source=self._targets_source,
                        fill_alpha=0.0, line_color="#2e7d32", line_width=2, legend_label="target rho")
-        convergence = _figure("Distance to the target rates", "step", "mean |r - rho|")
+        convergence = _figure("Distance to the target rates", "steps before now", "mean |r - rho|",
+                              x_range=self._time_range)
         convergence.line("t", "error", source=self._error_source, color="#2e7d32")
         return raster, currents, histogram, convergence
 
     # --- frames ---------------------------------------------------------------------------
     def _schedule(self, _event=None) -> None:
-        """Called in the simulation thread: queue one redraw on the session's event loop."""
-        if self._pending or time.perf_counter() < self._next_allowed:
+        """Called in the live task's thread: queue one redraw on the session's event loop.
+
+        While one is pending, later snapshots need none: the redraw draws the latest."""
+        if self._pending:
             return
         self._pending = True
         if self._doc is not None and self._doc.session_context is not None:
@@ -120,6 +157,10 @@ class LiveViews(pn.viewable.Viewer):
             self.redraw()
 
     def _redraw_in_session(self) -> None:
+        wait = self._next_allowed - time.perf_counter()
+        if wait > 0:   # the loop's share for redraws is spent: come back (the last frame is never lost)
+            self._doc.add_timeout_callback(self._redraw_in_session, int(wait * 1000) + 1)
+            return
         with set_curdoc(self._doc):
             self.redraw()
 
@@ -129,18 +170,31 @@ class LiveViews(pn.viewable.Viewer):
         data = self._model.snapshot
         if data is None:
             return
-        image = raster_image(data)
-        n, width = data.rates.shape[1], max(len(data.times), 2)
+        # a frame that stays on screen (paused, stepped by hand) shows everything
+        due = lambda every: not self._model.running or self.frames % every == 0
         with pn.io.hold():
-            self._raster_source.data = dict(image=[image], x=[-width], y=[0], dw=[width], dh=[n])
-            self._currents_source.data = dict(t=data.times, e_pop=data.exc_population, i_pop=data.inh_population,
-                                              e_one=data.exc_neuron, i_one=data.inh_neuron)
-            if self.frames % SLOW_EVERY == 0:
+            self._draw_raster(data)
+            if due(BADGE_EVERY) or data.regime != self._badge_regime:
+                self.badge.object = regime_badge(data.regime, data.step)
+                self._badge_regime = data.regime
+            if due(CURRENTS_EVERY):
+                self._currents_source.data = dict(
+                    t=data.times - data.step, e_pop=data.exc_population, i_pop=data.inh_population,
+                    e_one=data.exc_neuron, i_one=data.inh_neuron)
+            if due(SLOW_EVERY):
                 self._rates_source.data, self._targets_source.data = histogram_sources(data)
-                self._error_source.data = dict(t=data.times, error=data.target_error)
+                self._error_source.data = dict(t=data.times - data.step, error=data.target_error)
         self.frames += 1
         spent = time.perf_counter() - started
         self._next_allowed = time.perf_counter() + spent * (1 - MAX_LOOP_SHARE) / MAX_LOOP_SHARE
+
+    def _draw_raster(self, data: LiveSnapshot) -> None:
+        n, width = data.rates.shape[1], max(len(data.times), 2)
+        if (n, self._model.window) != self._fitted:   # ranges follow the network and the window,
+            self._fitted = (n, self._model.window)      # not each frame's data (zooms are kept)
+            self._time_range.update(start=-self._model.window, end=0)
+            self._neuron_range.update(start=0, end=n)
+        self._raster_source.data = dict(image=[raster_image(data)], x=[-width], y=[0], dw=[width], dh=[n])
 
     def __panel__(self):
         raster, currents, histogram, convergence = self._plots
