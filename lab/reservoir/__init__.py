@@ -1,8 +1,9 @@
 """The reservoir room's model (no panel imports; testable headless).
 
 ``ReservoirRoom`` holds the parameters a student sets (N, E fraction, in-degree, gain, balance g,
-input scale, topology, adaptation, target rates, seed), runs the network live in a
-``BackgroundTask`` (``run / pause / step / reset``) and publishes ``snapshot`` (a
+input scale, topology, adaptation, target rates, seed), runs the network live
+(``run / pause / step / reset``): while it runs, it steps in a worker process of its own
+(handover.py, stepper.py) and a ``BackgroundTask`` takes its frames, publishing ``snapshot`` (a
 ``LiveSnapshot`` of the rolling window) and ``regime`` at ``frame_rate``. On request it computes
 ``spectrum`` (eigenvalues of W and of the Jacobian) and ``train()``s a readout on a task
 (``task_result``); ``start_sweep()`` scores a grid of g x static/adaptive x seeds through the

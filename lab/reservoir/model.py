@@ -1,22 +1,19 @@
 """The reservoir room's model: parameters, a live run, on-demand analyses and balance sweeps."""
 from __future__ import annotations
 
-import threading
-
 import pandas as pd
 import param
 
-from engines.errors import DivergenceError, InvalidInputError
+from engines.errors import InvalidInputError
 from engines.reservoir.params import AdaptationParams, ReservoirParams
 from engines.reservoir.simulator import Reservoir, RunawayActivityError
 from engines.reservoir.sweep import COLUMNS, summarise
 from engines.reservoir.topology import celegans, random_ei
 from lab.reservoir.analysis import TASK_KEYS, Spectrum, TaskResult, spectrum, train_readout
+from lab.reservoir.handover import LiveHandover
 from lab.reservoir.live import LiveRun, LiveSnapshot, set_live_parameters
-from lab.reservoir.stepper import LiveStepper
 from lab.reservoir.sweep import CONDITIONS, SweepJob
 from lab.tasks import BackgroundTask
-from lab.worker import Worker, WorkerError
 
 TOPOLOGIES = ["random", "C. elegans"]
 ADAPTATION_MODES = ["off", "local rule", "one-step"]
@@ -100,13 +97,7 @@ class ReservoirRoom(param.Parameterized):
         # progress twice a second: the badge shows the step count, the status line need not
         self.live = BackgroundTask(name="reservoir-live", publish_interval=0.5)
         self.sweep = BackgroundTask(name="reservoir-sweep")
-        self._lock = threading.RLock()
-        self._worker: Worker | None = None   # the simulation process, started by the first run
-        self._away = False          # the run is the worker's (handed over, or about to be)
-        self._handed = False        # the worker has it (and steps it)
-        self._generation = 0        # counts calls that change what the worker shows; older frames are dropped
-        self._failure = ""          # the worker's message when the network ran away
-        self._closed = False
+        self._handover: LiveHandover | None = None   # the live run, and where it is stepped
         self._steps_counted = 0     # the live task's progress, in simulated steps
         self._sweep_job: SweepJob | None = None
         self._reverting = False
@@ -120,7 +111,7 @@ class ReservoirRoom(param.Parameterized):
     @property
     def reservoir(self) -> Reservoir:
         """The network; while the live run steps in its worker, as of the latest frame."""
-        return self._run.reservoir
+        return self._handover.run.reservoir
 
     def reservoir_params(self, seed: int | None = None) -> ReservoirParams:
         n = self.n
@@ -145,11 +136,10 @@ class ReservoirRoom(param.Parameterized):
         reservoir = Reservoir(params, adaptation=adaptation, topology=topology)
         set_live_parameters(reservoir, self.balance, self.gain, self.adaptation)
         run = LiveRun(reservoir, self.window, input_seed=params.seed + 2)
-        with self._lock:
-            self._run = run
-            if self._away:   # the live task hands the new network over
-                self._generation += 1
-                self._handed = False
+        if self._handover is None:
+            self._handover = LiveHandover(run, self._show)
+        else:
+            self._handover.replace(run)
         self._publish_frame()
 
     # --- parameter changes ----------------------------------------------------------------
@@ -169,37 +159,34 @@ class ReservoirRoom(param.Parameterized):
         self._set(message="network rebuilt from the new parameters")
 
     def _on_window(self, *_events) -> None:
-        with self._lock:
-            self._run.resize_window(self.window)
-            self._tell_worker(window=self.window)
+        with self._handover.lock:
+            self._handover.run.resize_window(self.window)
+            self._handover.tell(window=self.window)
         self._publish_frame()
 
     def _on_live_parameter(self, *_events) -> None:
         """Balance, gain and adaptation act on the running network, keeping its activity."""
-        with self._lock:
+        with self._handover.lock:
             set_live_parameters(self.reservoir, self.balance, self.gain, self.adaptation)
-            self._tell_worker(balance=self.balance, gain=self.gain, adaptation=self.adaptation)
+            self._handover.tell(balance=self.balance, gain=self.gain, adaptation=self.adaptation)
         self._set(message=f"g = {self.balance:g}, gain = {self.gain:g}, adaptation {self.adaptation}")
 
     def _on_display(self, *events) -> None:
-        with self._lock:
-            self._tell_worker(**self._display())
-        if not self._away and any(event.name == "neuron" for event in events):
+        self._handover.tell(**self._display())
+        if not self._handover.away and any(event.name == "neuron" for event in events):
             self._publish_frame()
 
     def _display(self) -> dict:
         return dict(neuron=self.neuron, frame_rate=self.frame_rate, speed=self.speed)
 
     # --- the live run ---------------------------------------------------------------------
-    # While it runs, the network steps in a worker process (lab.worker; the stepping is
-    # lab.reservoir.stepper): the live task hands the run over, then takes its frames and keeps
-    # ``reservoir`` in step with them. Paused or stopped, the run is back here.
+    # While it runs, the network steps in a worker process (see handover.py); the live task
+    # takes its frames. Paused or stopped, the run is stepped here.
     def run(self) -> None:
         """Start the live simulation (or resume it when paused)."""
-        with self._lock:
-            if self.live.state == "running" or (self.live.is_alive and self.live.state != "paused"):
-                return
-            self._away, self._handed, self._failure = True, False, ""
+        if self.live.state == "running" or (self.live.is_alive and self.live.state != "paused"):
+            return
+        self._handover.hand_over()
         if self.live.state == "paused":
             self.live.resume()
         else:
@@ -213,15 +200,16 @@ class ReservoirRoom(param.Parameterized):
     def pause(self) -> None:
         if self.live.state == "running":
             self.live.pause()
-            self._bring_run_home()
+            self._handover.bring_home()
+            self._publish_frame()
 
     def step(self) -> int:
         """Advance one chunk by hand (when paused or stopped) and show it."""
-        if self._away:
+        if self._handover.away:
             return 0
-        with self._lock:
+        with self._handover.lock:
             try:
-                done = self._run.advance(CHUNK_STEPS)
+                done = self._handover.run.advance(CHUNK_STEPS)
             except RunawayActivityError:
                 self._publish_frame(regime="runaway")
                 raise
@@ -237,86 +225,24 @@ class ReservoirRoom(param.Parameterized):
         self._set(message="reset")
 
     def _pump(self) -> int:
-        """The live task's step function: hand the run over if needed, take the newest frame.
-        Returns the steps simulated since the last call."""
-        try:
-            worker = self._live_worker()
-            with self._lock:
-                if self._away and not self._handed:
-                    self._generation += 1
-                    worker.call("run", self._run, self._display(), self._generation)
-                    self._handed = True
-            message = worker.call("next_message", PUMP_SECONDS)
-        except WorkerError:
-            # closed with the room, or as the server exits (the main thread has finished)
-            if self._closed or not threading.main_thread().is_alive():
-                self.live.stop(timeout=0)
-                return 0
-            raise
-        if message is not None:
-            self._receive(message)
-        if self._failure:
-            failure, self._failure = self._failure, ""
-            raise DivergenceError(failure)
+        """The live task's step function: the worker's newest frame; steps simulated since the last."""
+        if not self._handover.pump(self._display(), PUMP_SECONDS):
+            self.live.stop(timeout=0)   # the room closed, or the server exits
+            return 0
         step = self.reservoir.step_count
         done, self._steps_counted = max(0, step - self._steps_counted), step
         return done
 
-    def _live_worker(self) -> Worker:
-        """The worker process, started in the live task's thread: Run never waits for it."""
-        if self._worker is None or not self._worker.alive:
-            worker = Worker(LiveStepper, preload=("lab.reservoir.stepper",), name="reservoir-simulation")
-            if self._closed:   # closed while it started
-                worker.close()
-                raise WorkerError("the room is closed")
-            self._worker = worker
-        return self._worker
-
-    def _receive(self, message) -> None:
-        """A frame of the worker, or its run handed back after runaway activity."""
-        kind, generation, payload = message
-        with self._lock:
-            if generation != self._generation:   # made before the latest change
-                return
-            if kind == "frame":
-                snapshot, state = payload
-                self.reservoir.restore(state)
-            else:
-                self._failure, self._run, snapshot = payload
-                self._away = self._handed = False
-        self._show(snapshot)
-
-    def _tell_worker(self, **changes) -> None:
-        """A change the worker's run must follow now (call with the lock held)."""
-        if self._handed:
-            self._generation += 1
-            self._worker.call("update", changes, self._generation)
-
-    def _bring_run_home(self) -> None:
-        """The worker stops stepping and hands the run back; it is stepped here again."""
-        with self._lock:
-            handed, worker = self._handed, self._worker
-            self._away = self._handed = False
-            if not handed or worker is None:
-                return
-            self._generation += 1
-            try:
-                run = worker.call("pause", self._generation)
-            except WorkerError:   # it died: the run stays as of the latest frame
-                return
-            self._run = run
-        self._publish_frame()
-
     def _on_live_finished(self, outcome: str) -> None:
         if outcome == "stopped":
-            self._bring_run_home()
-        else:   # failed: the worker has stopped (runaway) or died
-            with self._lock:
-                self._away = self._handed = False
+            self._handover.bring_home()
+            self._publish_frame()
+        else:   # failed: runaway activity (its frame is shown), or the worker died
+            self._handover.forget_worker_run()
 
     def _publish_frame(self, regime: str | None = None) -> None:
-        with self._lock:
-            snapshot = self._run.snapshot(self.neuron, regime)
+        with self._handover.lock:
+            snapshot = self._handover.run.snapshot(self.neuron, regime)
         self._show(snapshot)
 
     def _show(self, snapshot: LiveSnapshot) -> None:
@@ -326,7 +252,7 @@ class ReservoirRoom(param.Parameterized):
     # --- analyses -------------------------------------------------------------------------
     def compute_spectrum(self) -> Spectrum:
         """Eigenvalues of W and of the Jacobian now (O(N^3): on request, not per frame)."""
-        with self._lock:
+        with self._handover.lock:
             result = spectrum(self.reservoir)
         with param.edit_constant(self):
             self.spectrum = result
@@ -334,7 +260,7 @@ class ReservoirRoom(param.Parameterized):
 
     def train(self) -> TaskResult:
         """Train a ridge readout of the network as it is now on the chosen task."""
-        with self._lock:
+        with self._handover.lock:
             result = train_readout(self.reservoir, self.task, self.seed, self.balance, self.adaptation)
         with param.edit_constant(self):
             self.task_result = result
@@ -398,11 +324,9 @@ class ReservoirRoom(param.Parameterized):
     # --- housekeeping ---------------------------------------------------------------------
     def close(self) -> None:
         """Stop the live run, its worker process and any sweep (the session is over)."""
-        self._closed = True
         self.live.stop(timeout=0)
         self.sweep.stop(timeout=0)
-        if self._worker is not None:
-            self._worker.close()
+        self._handover.close()
 
     def _set(self, **values) -> None:
         with param.edit_constant(self):
