@@ -52,7 +52,10 @@ class LiveHandover:
         with self.lock:
             if self._handed:
                 self._generation += 1
-                self._worker.call("update", changes, self._generation)
+                try:
+                    self._worker.call("update", changes, self._generation)
+                except WorkerError:   # it died: the live task reports it
+                    pass
 
     def pump(self, settings: dict, timeout: float) -> bool:
         """The live task's step: hand the run over if needed, then show the worker's newest frame

@@ -199,3 +199,17 @@ def test_changes_while_running_reach_the_running_network(room):
     room.n = 80                                          # a new network, run on
     wait_for(lambda: room.snapshot.rates.shape[1] == 80 and room.snapshot.step > 500)
     assert room.running
+
+
+def test_a_dead_simulation_process_fails_the_run_and_the_next_run_starts_afresh(room):
+    import os
+    import signal
+    room.run()
+    wait_for(lambda: room.snapshot.step > 1000)
+    os.kill(room._handover._worker.pid, signal.SIGKILL)     # the worker process dies
+    wait_for(lambda: room.live.state == "failed")
+    assert "stopped unexpectedly" in room.live.error
+    held = room.reservoir.step_count                        # the run as of the latest frame
+    assert room.step() == CHUNK_STEPS and room.reservoir.step_count == held + CHUNK_STEPS
+    room.run()
+    wait_for(lambda: room.reservoir.step_count > held + 1000)
