@@ -50,6 +50,25 @@ def test_parameters_reach_the_engine(room):
     assert isinstance(room.field(), GNF) and room.field().rbf.centres.shape[0] == 12
 
 
+def test_closing_the_session_stops_training_and_its_worker_process():
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    doc = Document()
+    with set_curdoc(doc):
+        room = FieldsRoom(image_size=32, steps=100_000, batch_size=256)
+    process = room._worker._process
+    room.train()
+    deadline = time.time() + 30
+    while room.background.steps_done == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    for callback in list(doc.session_destroyed_callbacks):
+        callback(None)
+    wait_until_done(room)
+    process.join(10)
+    assert room.background.state == "stopped" and not process.is_alive()
+
+
 def test_training_raises_psnr_and_finishes(room):
     before = room.snapshot.psnr
     room.train()

@@ -130,3 +130,18 @@ def test_a_forgotten_worker_takes_its_child_with_it():
     del worker
     process.join(5)
     assert not process.is_alive()
+
+
+def test_the_child_ends_with_the_browser_session():
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    doc = Document()
+    with set_curdoc(doc):
+        worker = Worker(Counter, preload=PRELOAD)
+    process = worker._process
+    assert doc.session_destroyed_callbacks, "the worker did not register with its session"
+    for callback in list(doc.session_destroyed_callbacks):
+        callback(None)
+    process.join(10)
+    assert not process.is_alive()
