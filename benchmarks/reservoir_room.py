@@ -7,9 +7,9 @@ Live view: the lab is served as the README does, the room is opened in headless 
 its default N = 500, Run is pressed, and for a few seconds the page counts how often the
 raster's data changes (frames/s) while the step counter in the regime badge (with the time of
 each change) gives the simulation's speed. The headless figure runs the same model (its
-simulation process, chunking and frames) from this process with no view attached, before and
-after the browser run; the live figure is compared with their mean. Other people's work on a
-shared machine slows both; the CPU it took during each phase is printed with the table.
+simulation process, chunking and frames) from this process with no view attached. The two take
+turns of a few seconds, each paused while the other runs, so that both meet the same load
+from other people's work on a shared machine; the CPU that work took is printed too.
 
 The sweep runs the model's sweep (4 g x static/adaptive x seeds, memory capacity, N = 500) on a
 2-worker Dask LocalCluster, beside the same jobs run one after another in this process (the
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import statistics
 import time
 
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -30,6 +29,8 @@ from tests.browser.chromium import launch  # noqa: E402
 from tests.browser.server import free_port, serve_lab, stop, wait_until_up  # noqa: E402
 
 TIMEOUT_MS = 90_000
+PHASE_SECONDS = 2.0    # live and headless take turns this long
+SETTLE_SECONDS = 0.7   # after Run: the run is handed to its worker and frames flow again
 SWEEP_BALANCES = (0.5, 1.0, 1.5, 2.0)
 # Counts every change of the raster's image in the page (Bokeh's documents are global), and
 # logs each change of the regime badge's text (it carries the step count) with its time.
@@ -57,13 +58,9 @@ COUNT_FRAMES_JS = """() => {
 }"""
 
 
-def steps_per_second(badge_log) -> float:
-    """The step count's rate between the first and the last badge change the page saw."""
-    steps = [(ms / 1000, int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))) for ms, text in badge_log]
-    if len(steps) < 2:
-        raise RuntimeError("the badge's step count did not change during the live run")
-    (t0, s0), (t1, s1) = steps[0], steps[-1]
-    return (s1 - s0) / (t1 - t0)
+def badge_steps(badge_log) -> list[tuple[float, int]]:
+    """(seconds, step) at each change of the badge the page saw."""
+    return [(ms / 1000, int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))) for ms, text in badge_log]
 
 
 class OtherLoad:
@@ -92,9 +89,65 @@ class OtherLoad:
         return busy, mine, time.perf_counter()
 
 
-def live_in_browser(seconds: float) -> tuple[float, float, float]:
-    """(raster frames/s seen by the page, simulation steps/s, other people's load) in Chromium."""
+class Phases:
+    """Totals over the phases of one kind (live or headless)."""
+
+    def __init__(self):
+        self.steps = self.step_seconds = self.seconds = self.frames = self.other_cpu_seconds = 0.0
+
+    def add(self, timed_steps: list[tuple[float, int]], seconds: float, other_cores: float, frames: int = 0):
+        """timed_steps: (time, step count) as seen during the phase; its first and last count."""
+        if len(timed_steps) < 2:
+            raise RuntimeError("the step count did not change during a phase")
+        (t0, s0), (t1, s1) = timed_steps[0], timed_steps[-1]
+        self.steps += s1 - s0
+        self.step_seconds += t1 - t0
+        self.seconds += seconds
+        self.frames += frames
+        self.other_cpu_seconds += other_cores * seconds
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.step_seconds
+
+    @property
+    def other_cores(self) -> float:
+        return self.other_cpu_seconds / self.seconds
+
+
+def live_phase(page, seconds: float, phases: Phases) -> None:
+    """The room runs in the page: frames and the badge's step counts over ``seconds``."""
+    start, frames0 = page.evaluate("() => [performance.now(), window.__frames]")
+    with OtherLoad() as others:
+        page.wait_for_timeout(int(seconds * 1000))
+    end, frames1, log = page.evaluate("() => [performance.now(), window.__frames, window.__badge_log]")
+    shown = [(t, step) for t, step in badge_steps(log) if start / 1000 <= t <= end / 1000]
+    phases.add(shown, (end - start) / 1000, others.cores, frames1 - frames0)
+
+
+def headless_phase(model, seconds: float, phases: Phases) -> None:
+    """The same model runs with no view: the step counts of its frames over ``seconds``."""
+    seen = []
+    watcher = model.param.watch(lambda event: seen.append((time.perf_counter(), event.new.step)), "snapshot")
+    model.run()
+    time.sleep(SETTLE_SECONDS)
+    seen.clear()
+    start = time.perf_counter()
+    with OtherLoad() as others:
+        time.sleep(seconds)
+    shown, elapsed = list(seen), time.perf_counter() - start
+    model.pause()
+    model.param.unwatch(watcher)
+    phases.add(shown, elapsed, others.cores)
+
+
+def live_and_headless(seconds: float) -> tuple[Phases, Phases]:
+    """The room in Chromium and the same model headless (in this process), taking turns of
+    PHASE_SECONDS (the other paused), so that both meet the same load from other people."""
     from playwright.sync_api import sync_playwright
+
+    from lab.reservoir import ReservoirRoom
+    headless, live, still = ReservoirRoom(), Phases(), Phases()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = serve_lab(port)
@@ -104,39 +157,30 @@ def live_in_browser(seconds: float) -> tuple[float, float, float]:
             browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{base}/lab?room=reservoir", timeout=TIMEOUT_MS)
-            page.get_by_role("button", name="Run", exact=True).first.wait_for(timeout=TIMEOUT_MS)
+            button = lambda name: page.get_by_role("button", name=name, exact=True).first
+            button("Run").wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(2000)
-            page.get_by_role("button", name="Run", exact=True).first.click()
+            button("Run").click()
             page.locator(".regime-badge", has_text="asynchronous").wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(2000)   # past start-up
             if page.evaluate(COUNT_FRAMES_JS) < 1:
                 raise RuntimeError("the raster's data source was not found in the page")
-            start = time.perf_counter()
-            with OtherLoad() as others:
-                page.wait_for_timeout(int(seconds * 1000))
-            frames, badge_log = page.evaluate("() => [window.__frames, window.__badge_log]")
-            elapsed = time.perf_counter() - start
+            headless.run()   # its worker starts: not measured
+            while headless.snapshot.step < 10_000:
+                time.sleep(0.05)
+            headless.pause()
+            for turn in range(max(1, round(seconds / PHASE_SECONDS))):
+                if turn:
+                    button("Run").click()
+                    page.wait_for_timeout(int(SETTLE_SECONDS * 1000))
+                live_phase(page, PHASE_SECONDS, live)
+                button("Pause").click()
+                headless_phase(headless, PHASE_SECONDS, still)
             browser.close()
-        return frames / elapsed, steps_per_second(badge_log), others.cores
     finally:
+        headless.close()
         stop(process)
-
-
-def live_headless(seconds: float) -> tuple[float, float]:
-    """(steps/s, other people's load) of the same model with no view: its simulation process,
-    chunks and frames, received here."""
-    from lab.reservoir import ReservoirRoom
-    model = ReservoirRoom()
-    model.run()
-    while model.snapshot.step < 10_000:   # the process has started and is past its first chunks
-        time.sleep(0.05)
-    time.sleep(1.0)
-    step0, start = model.snapshot.step, time.perf_counter()
-    with OtherLoad() as others:
-        time.sleep(seconds)
-    rate = (model.snapshot.step - step0) / (time.perf_counter() - start)
-    model.close()
-    return rate, others.cores
+    return live, still
 
 
 def sweep_with_dask(seeds: int) -> tuple[float, object]:
@@ -167,10 +211,8 @@ def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
     seconds = 4.0 if args.quick else 10.0
     seeds = 2 if args.quick else 5
-    before, others_before = live_headless(seconds)
-    fps, steps_live, others_live = live_in_browser(seconds)
-    after, others_after = live_headless(seconds)
-    steps_headless = statistics.mean([before, after])
+    live, still = live_and_headless(seconds)
+    fps, steps_live, steps_headless = live.frames / live.seconds, live.steps_per_second, still.steps_per_second
     sweep_seconds, summary = sweep_with_dask(seeds)
     rows = [
         Row("live view frames/s (N = 500, Chromium)", fps, "frames/s", target=">= 10", met=fps >= 10),
@@ -185,11 +227,11 @@ def main(argv=None):
         rows.append(Row(name, sweep_seconds, "s", "same jobs serial, no Dask", serial, target="< 60 s",
                         met=sweep_seconds < 60))
     best = summary.loc[summary.groupby("adaptive")["mean"].idxmax(), ["adaptive", "balance", "mean"]]
-    notes = [f"{seconds:g} s of live run per figure; machine: {os.cpu_count()} cores, load average "
-             f"{os.getloadavg()[0]:.1f}; BLAS/numba 1 thread per process; sweep on 2 worker processes",
-             f"headless {before:,.0f} steps/s before the browser run, {after:,.0f} after; other people's "
-             f"processes used {others_before:.2f} / {others_live:.2f} / {others_after:.2f} cores "
-             "(headless before / live / headless after)",
+    notes = [f"{live.seconds:.0f} s live and {still.seconds:.0f} s headless, in turns of {PHASE_SECONDS:g} s; "
+             f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; BLAS/numba 1 thread "
+             "per process; sweep on 2 worker processes",
+             f"other people's processes used {live.other_cores:.2f} cores during the live turns, "
+             f"{still.other_cores:.2f} during the headless ones",
              "live steps/s from the page's step counter; headless from the model's frames in this process",
              "best MC per condition: " + "; ".join(f"{'adaptive' if a else 'static'} {m:.1f} at g = {g:g}"
                                                    for a, g, m in best.itertuples(index=False))]
