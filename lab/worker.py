@@ -16,7 +16,10 @@ process has its own interpreter and GIL, so neither waits for the other.
 - Arguments and results are pickled: plain values, numpy arrays, torch tensors, dataclasses of
   those. They are copies: plain ``pickle`` is used, not multiprocessing's own pickler, with
   which torch would move the tensors' storage into shared memory and hand back live views.
-  ``factory`` must be importable by name (a module-level class or function).
+  ``factory`` must be importable by name (a module-level class or function). As with any
+  multiprocessing code, the child imports the parent's main script first (not ``python -m``
+  package mains such as ``panel`` or ``pytest``): a script that starts workers needs its
+  ``if __name__ == "__main__":`` guard.
 - An ``EngineError`` raised in the child is raised here with its own type and message (the room
   shows it to the user); any other exception becomes ``WorkerError``, and the child's traceback
   goes to the log. If the child dies (killed, out of memory), calls raise ``WorkerError``;
@@ -28,8 +31,9 @@ Start-up: where the platform has it, children fork from multiprocessing's forkse
 process started once per server that imports the ``preload`` modules first (torch takes
 seconds), so a new worker starts in a fraction of a second. Elsewhere (Windows) each worker is a
 fresh interpreter ('spawn') and pays the imports itself. ``warm_up(preload)`` starts the
-forkserver ahead of the first worker. The first worker's preload list is the one the forkserver
-keeps; modules a later worker adds are imported in its own child.
+forkserver ahead of the first worker. The first worker's preload list (or warm_up's) is the one
+the forkserver keeps for the life of the server; modules a later worker adds are imported in
+each of its children (a fields room's worker then takes ~2 s to start instead of ~0.02 s).
 """
 from __future__ import annotations
 
@@ -236,6 +240,7 @@ def _close_with_session(worker: Worker) -> None:
     reference = weakref.ref(worker)  # the session must not keep a closed room's worker alive
 
     def close(_context) -> None:  # off the event loop: a call in progress may take a while
-        if reference() is not None:
-            threading.Thread(target=reference().close, daemon=True, name="lab-worker-close").start()
+        alive = reference()
+        if alive is not None:
+            threading.Thread(target=alive.close, daemon=True, name="lab-worker-close").start()
     pn.state.on_session_destroyed(close)
