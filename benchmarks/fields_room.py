@@ -26,7 +26,8 @@ import torch  # noqa: E402
 
 from benchmarks.report import Row, median_time, parse_args, report  # noqa: E402
 from lab import worker  # noqa: E402
-from lab.fields.model import WORKER_PRELOAD, FieldsRoom  # noqa: E402
+from lab.fields.model import FieldsRoom  # noqa: E402
+from lab.rooms import worker_preload  # noqa: E402
 from lab.fields.run import FieldConfig, FieldRun  # noqa: E402
 from lab.fields.targets import image_target, shape_target  # noqa: E402
 from tests.browser.chromium import launch  # noqa: E402
@@ -199,7 +200,7 @@ def main(argv=None):
     args = parse_args(__doc__.splitlines()[0], argv)
     torch.set_num_threads(1)
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    worker.warm_up(WORKER_PRELOAD)  # the room model below then starts its worker at once
+    worker.warm_up(worker_preload())  # the room model below then starts its worker at once
     seconds, rounds = (3, 3) if args.quick else (8, 5)
     repeats = 2 if args.quick else 7
     live = browser_figures(seconds, rounds)

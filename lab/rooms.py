@@ -23,6 +23,7 @@ class RoomSpec:
     builder: str         # "module:function" returning the room's Panel viewable
     extensions: tuple[str, ...] = ()  # Panel extensions its views need ("vtk", "tabulator", ...)
     start_button: str | None = None   # label of the button that starts its long work (benchmarks)
+    worker_modules: tuple[str, ...] = ()  # what its worker processes import (see worker_preload)
 
     @property
     def thumbnail(self) -> Path | None:
@@ -37,10 +38,11 @@ class RoomSpec:
 ROOMS: list[RoomSpec] = [
     RoomSpec("fields", "Neural fields",
              "Train RBF neural fields on images and 3D shapes and watch them learn.",
-             "views.fields:build_room", extensions=("vtk",), start_button="Train"),
+             "views.fields:build_room", extensions=("vtk",), start_button="Train",
+             worker_modules=("torch", "lab.fields.training")),
     RoomSpec("reservoir", "Reservoir",
              "See what excitation/inhibition balance and local adaptation do to a reservoir's memory.",
-             "views.reservoir:build_room", start_button="Run"),
+             "views.reservoir:build_room", start_button="Run", worker_modules=("lab.reservoir.stepper",)),
     RoomSpec("worms", "Worm activity",
              "Browse C. elegans whole-brain calcium traces beside behaviour and the connectome.",
              "views.worms:build_room", extensions=("vtk",)),
@@ -60,6 +62,13 @@ def registered_rooms() -> list[RoomSpec]:
         module_name, _, attribute = entry.strip().partition(":")
         rooms.append(getattr(importlib.import_module(module_name), attribute))
     return rooms
+
+
+def worker_preload() -> tuple[str, ...]:
+    """Every room's worker modules. Worker processes fork from one forkserver per server, which
+    imports only the preload list of the first worker started; rooms pass this whole list, so
+    whichever room starts first, no room's worker pays its imports (torch: ~2 s) at each start."""
+    return tuple(dict.fromkeys(module for room in ROOMS for module in room.worker_modules))
 
 
 def find_room(slug: str | None) -> RoomSpec | None:

@@ -16,6 +16,7 @@ from typing import Callable
 import param
 
 from engines.errors import EngineError
+from lab.sessions import on_session_end
 
 log = logging.getLogger("lab.tasks")
 
@@ -135,10 +136,4 @@ class BackgroundTask(param.Parameterized):
 
 def _register_with_session(task: BackgroundTask) -> None:
     """Stop the task when the browser session that created it is destroyed."""
-    try:
-        import panel as pn
-    except ImportError:  # engines and scripts may use tasks without panel installed
-        return
-    if pn.state.curdoc is None:
-        return
-    pn.state.on_session_destroyed(lambda _context: task.stop(timeout=0))
+    on_session_end(lambda: task.stop(timeout=0))

@@ -46,6 +46,7 @@ import weakref
 from typing import Callable
 
 from engines.errors import EngineError
+from lab.sessions import on_session_end
 
 log = logging.getLogger("lab.worker")
 
@@ -231,16 +232,10 @@ class Worker:
 
 def _close_with_session(worker: Worker) -> None:
     """End the child when the browser session that created the worker is destroyed."""
-    try:
-        import panel as pn
-    except ImportError:  # scripts and engines may use workers without panel installed
-        return
-    if pn.state.curdoc is None:
-        return
     reference = weakref.ref(worker)  # the session must not keep a closed room's worker alive
 
-    def close(_context) -> None:  # off the event loop: a call in progress may take a while
+    def close() -> None:  # off the event loop: a call in progress may take a while
         alive = reference()
         if alive is not None:
             threading.Thread(target=alive.close, daemon=True, name="lab-worker-close").start()
-    pn.state.on_session_destroyed(close)
+    on_session_end(close)

@@ -30,13 +30,13 @@ from lab import worker
 from lab.fields import targets
 from lab.fields.run import MODELS, FieldConfig
 from lab.fields.training import Training, View
+from lab.rooms import worker_preload
 from lab.tasks import BackgroundTask
 
 MODEL_CHOICES = {label: key for key, label in MODELS.items()}
 TASK_DEFAULTS = {"image": {"grid_resolution": 128, "learning_rate": 1e-2},
                  "shape": {"grid_resolution": 64, "learning_rate": 5e-3}}
 # the worker's forkserver imports these once per server, so a room's worker starts in ~0.1 s
-WORKER_PRELOAD = ("torch", "lab.fields.training")
 PROGRESS_INTERVAL = 0.5       # seconds between progress-line updates (each one is redrawn by the browser)
 # "cuda" is offered only where torch sees a GPU; "auto" takes it there and is the CPU elsewhere
 DEVICES = ["cpu", "auto"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -92,7 +92,7 @@ class FieldsRoom(param.Parameterized):
     def __init__(self, **params):
         super().__init__(**params)
         self.background = BackgroundTask(name="fields-training", publish_interval=PROGRESS_INTERVAL)
-        self._worker = worker.Worker(Training, preload=WORKER_PRELOAD, name="fields-training")
+        self._worker = worker.Worker(Training, preload=worker_preload(), name="fields-training")
         self._built: tuple = ()      # (configs, device, target) the worker's runs were built from
         self._sent_target = None     # the target the worker holds
         self._settings: dict = {}    # live settings not yet sent to the worker (replaced, never mutated)

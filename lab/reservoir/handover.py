@@ -15,6 +15,7 @@ from typing import Callable
 from engines.errors import DivergenceError
 from lab.reservoir.live import LiveRun, LiveSnapshot
 from lab.reservoir.stepper import LiveStepper
+from lab.rooms import worker_preload
 from lab.worker import Worker, WorkerError
 
 
@@ -105,7 +106,7 @@ class LiveHandover:
     def _live_worker(self) -> Worker:
         """The worker process, started in the live task's thread (Run never waits for it)."""
         if self._worker is None or not self._worker.alive:
-            worker = Worker(LiveStepper, preload=("lab.reservoir.stepper",), name="reservoir-simulation")
+            worker = Worker(LiveStepper, preload=worker_preload(), name="reservoir-simulation")
             if self._closed:   # closed while it started
                 worker.close()
                 raise WorkerError("the room is closed")
