@@ -72,7 +72,8 @@ class OtherLoad:
 
     def __exit__(self, *_exc):
         end = self._sample()
-        self.cores = ((end[0] - self._start[0]) - (end[1] - self._start[1])) / (end[2] - self._start[2])
+        busy = (end[0] - self._start[0]) - (end[1] - self._start[1])
+        self.cores = max(0.0, busy / (end[2] - self._start[2]))   # the two clocks tick apart: no -0.01
 
     @staticmethod
     def _sample() -> tuple[float, float, float]:
