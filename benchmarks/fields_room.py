@@ -30,8 +30,7 @@ from lab.fields.model import FieldsRoom  # noqa: E402
 from lab.rooms import worker_preload  # noqa: E402
 from lab.fields.run import FieldConfig, FieldRun  # noqa: E402
 from lab.fields.targets import image_target, shape_target  # noqa: E402
-from tests.browser.chromium import launch  # noqa: E402
-from tests.browser.server import free_port, serve_lab, stop, wait_until_up  # noqa: E402
+from tests.browser.chromium import served_room  # noqa: E402
 
 TIMEOUT_MS = 120_000
 ROOM_DEFAULTS = dict(image="camera", size=128, batch=4096)  # what the room trains when opened
@@ -145,31 +144,20 @@ def browser_figures(seconds: float, rounds: int) -> dict:
     """Alternate windows: the room trains in Chromium, then (the room paused) the same run trains
     headless in this process. Medians over the windows; the machine is shared, and alternating
     puts both measurements under the same passing load."""
-    from playwright.sync_api import sync_playwright
-    port = free_port()
-    process = serve_lab(port)
     headless, live, clicks, shown, ui_cpu = [], [], [], 0, 0.0
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/lab", process)
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/lab?room=fields", timeout=TIMEOUT_MS)
-            room, run = Room(page), headless_run()
-            for window in range(2 * rounds + 1):
-                if window % 2:
-                    rate, new_steps = room.train_window(seconds)
-                    live.append(rate)
-                    shown += new_steps
-                    clicks.append(room.pause())
-                    continue
-                cpu_0 = descendants_cpu_seconds()
-                headless.append(headless_steps_per_second(run, seconds))
-                if cpu_0 is not None:
-                    ui_cpu += descendants_cpu_seconds() - cpu_0
-            browser.close()
-    finally:
-        stop(process)
+    with served_room("fields", {"width": 1400, "height": 1000}, TIMEOUT_MS) as page:
+        room, run = Room(page), headless_run()
+        for window in range(2 * rounds + 1):
+            if window % 2:
+                rate, new_steps = room.train_window(seconds)
+                live.append(rate)
+                shown += new_steps
+                clicks.append(room.pause())
+                continue
+            cpu_0 = descendants_cpu_seconds()
+            headless.append(headless_steps_per_second(run, seconds))
+            if cpu_0 is not None:
+                ui_cpu += descendants_cpu_seconds() - cpu_0
     return {"steps_per_s": statistics.median(live), "headless": statistics.median(headless),
             "refresh_hz": shown / (rounds * seconds), "click_s": statistics.median(clicks),
             "ui_cpu_share": ui_cpu / (len(headless) * seconds)}

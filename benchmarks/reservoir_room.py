@@ -25,8 +25,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 from benchmarks.report import Row, parse_args, report  # noqa: E402
-from tests.browser.chromium import launch  # noqa: E402
-from tests.browser.server import free_port, serve_lab, stop, wait_until_up  # noqa: E402
+from tests.browser.chromium import served_room  # noqa: E402
 
 TIMEOUT_MS = 90_000
 PHASE_SECONDS = 2.0    # live and headless take turns this long
@@ -145,19 +144,10 @@ def headless_phase(model, seconds: float, phases: Phases) -> None:
 def live_and_headless(seconds: float) -> tuple[Phases, Phases]:
     """The room in Chromium and the same model headless (in this process), taking turns of
     PHASE_SECONDS (the other paused), so that both meet the same load from other people."""
-    from playwright.sync_api import sync_playwright
-
     from lab.reservoir import ReservoirRoom
     headless, live, still = ReservoirRoom(), Phases(), Phases()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = serve_lab(port)
     try:
-        wait_until_up(f"{base}/lab", process)
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{base}/lab?room=reservoir", timeout=TIMEOUT_MS)
+        with served_room("reservoir", {"width": 1400, "height": 900}, TIMEOUT_MS) as page:
             button = lambda name: page.get_by_role("button", name=name, exact=True).first
             button("Run").wait_for(timeout=TIMEOUT_MS)
             page.wait_for_timeout(2000)
@@ -177,10 +167,8 @@ def live_and_headless(seconds: float) -> tuple[Phases, Phases]:
                 live_phase(page, PHASE_SECONDS, live)
                 button("Pause").click()
                 headless_phase(headless, PHASE_SECONDS, still)
-            browser.close()
     finally:
         headless.close()
-        stop(process)
     return live, still
 
 
