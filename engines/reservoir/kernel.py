@@ -140,14 +140,6 @@ def run_steps(X, S, D, rho, adapt_on, lr, d_floor,
 #   * a batch (B >= 2): float32 rows of X (N, B), summed by simd.py (see batch32_run below).
 #   * the activation is evaluated on whole blocks after the runaway check, with vector_math's
 #     vectorised exp (the reference calls libm's scalar exp per element).
-@numba.njit(cache=True, nogil=True)
-def _block_ok(a, limit):
-    for k in range(a.shape[0]):
-        if not abs(a[k]) < limit:
-            return False
-    return True
-
-
 @numba.njit(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
 def _n_runaway(a, limit):
     """How many entries are non-finite or >= limit in magnitude (a vectorisable count)."""

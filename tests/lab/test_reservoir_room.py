@@ -7,17 +7,13 @@ import pytest
 from engines.errors import InvalidInputError
 from lab.reservoir import ReservoirRoom
 from lab.reservoir.model import CHUNK_STEPS
+from tests.lab import polling
 
 SMALL = dict(n=100, in_degree=20)
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
+def wait_for(predicate):
+    polling.wait_for(predicate, timeout=20.0)
 
 
 @pytest.fixture

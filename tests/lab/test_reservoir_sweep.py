@@ -1,23 +1,18 @@
 """The reservoir room's balance sweep: the table it produces, CSV export, regime map, stopping."""
 import io
-import time
 
 import pandas as pd
 import pytest
 
 from engines.reservoir.tasks import Split
 from lab.reservoir import ReservoirRoom
+from tests.lab import polling
 
 TINY_SPLIT = Split(warmup=100, train=300, val=100, test=200)
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
+def wait_for(predicate):
+    polling.wait_for(predicate, timeout=60.0)
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,11 @@ import pytest
 
 from engines.errors import DivergenceError
 from lab.tasks import BackgroundTask
+from tests.lab import polling
 
 
-def wait_for(predicate, timeout=10.0):
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
+def wait_for(predicate):
+    polling.wait_for(predicate, timeout=10.0)
 
 
 def counting_step(counter, delay=0.0):
