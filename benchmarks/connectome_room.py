@@ -28,17 +28,18 @@ def room_pipeline(model) -> None:
 def engine_pipeline(model) -> None:
     """The same work as ``room_pipeline`` after the simulation, as plain engine calls."""
     from engines.connectome.communities import component_communities
-    from engines.connectome.enrichment import enrichment
+    from engines.connectome.enrichment import connectivity_layers, enrichment
     from engines.connectome.ntf import fit_ntf
     from engines.connectome.tensor import build_tensor
-    rec = model._cache[model._source_key()]
+    rec = model.recordings
     tensor = build_tensor(rec.traces, rec.neuron_names, rec.dts, model.window_s, model.step_s, model.affinity,
                           rank=model.rank, worm_names=rec.worm_names, min_worm_fraction=model.min_worm_fraction)
     result, _ = fit_ntf(tensor.values, tensor.mask, model.rank, seed=model.ntf_seed, tol=model.tol,
                         max_iter=model.max_iter)
     communities = component_communities(tensor, result.factors[2], "leiden", seed=model.ntf_seed)
+    layers = connectivity_layers()   # read once and cached, as the room's pipeline does
     for labels in communities.values():
-        enrichment(dict(zip(tensor.neurons, labels.tolist())), model._connectivity(),
+        enrichment(dict(zip(tensor.neurons, labels.tolist())), layers,
                    n_shuffles=model.n_shuffles, min_size=3, seed=model.ntf_seed)
 
 

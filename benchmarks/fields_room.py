@@ -30,16 +30,23 @@ from lab.fields.model import FieldsRoom  # noqa: E402
 from lab.rooms import worker_preload  # noqa: E402
 from lab.fields.run import FieldConfig, FieldRun  # noqa: E402
 from lab.fields.targets import image_target, shape_target  # noqa: E402
-from tests.browser.chromium import served_room  # noqa: E402
+from benchmarks.browser import served_room  # noqa: E402
 
 TIMEOUT_MS = 120_000
-ROOM_DEFAULTS = dict(image="camera", size=128, batch=4096)  # what the room trains when opened
+# what the room trained when it opened before issue 15 moved its defaults (astronaut 256^2, GNF's
+# declared knobs); kept, so that figures compare across versions. The page is opened with these
+# settings in its URL and the headless run trains the very same field (before, the headless run
+# took GNF's declared knobs while the room trained 32 units on 3 grids: the ratio flattered the room)
+ROOM_DEFAULTS = dict(image="camera", size=128, batch=4096)
+ROOM_KNOBS = dict(n_kernels=32, grid_levels=3)
+ROOM_QUERY = (f"image_source={ROOM_DEFAULTS['image']}&image_size={ROOM_DEFAULTS['size']}&knobs="
+              + ",".join(f"{k}:{v}" for k, v in {**ROOM_KNOBS, "batch_size": ROOM_DEFAULTS["batch"]}.items()))
 PREVIEW_RESOLUTION = FieldsRoom.param.preview_resolution.default
 
 
 def headless_run() -> FieldRun:
-    """The room's default run (GNF on camera 128^2, batch 4096), to be stepped with no UI at all."""
-    run = FieldRun(image_target(ROOM_DEFAULTS["image"], ROOM_DEFAULTS["size"]), FieldConfig("gnf"),
+    """The room's run (GNF on camera 128^2, batch 4096), to be stepped with no UI at all."""
+    run = FieldRun(image_target(ROOM_DEFAULTS["image"], ROOM_DEFAULTS["size"]), FieldConfig("gnf", **ROOM_KNOBS),
                    1e-2, ROOM_DEFAULTS["batch"])
     run.step(5)  # warm-up
     return run
@@ -56,9 +63,12 @@ def headless_steps_per_second(run: FieldRun, seconds: float) -> float:
 def room_steps_per_second(seconds: float) -> float:
     """The room's model training (in its worker process), snapshots on, with no page."""
     room = FieldsRoom(image_source=ROOM_DEFAULTS["image"], image_size=ROOM_DEFAULTS["size"],
-                      batch_size=ROOM_DEFAULTS["batch"], steps=100_000)
+                      batch_size=ROOM_DEFAULTS["batch"], steps=100_000, **ROOM_KNOBS)
     try:
-        room.train()
+        room.train()  # the first chunk starts the worker and builds the run
+        deadline = time.perf_counter() + 120
+        while room.background.steps_done == 0 and time.perf_counter() < deadline:
+            time.sleep(0.1)
         time.sleep(1.0)
         steps_0, elapsed_0 = room.background.steps_done, room.background.elapsed
         time.sleep(seconds)
@@ -113,11 +123,16 @@ class Room:
 
     def __init__(self, page):
         self.page = page
+        page.goto(f"{page.url}&{ROOM_QUERY}", timeout=TIMEOUT_MS)
         page.locator(".fields-metric p").first.wait_for(timeout=TIMEOUT_MS)
         steps_input = page.locator(".fields-steps input").first
         steps_input.fill("100000")  # train for longer than all the windows together
         steps_input.press("Enter")
         page.wait_for_timeout(500)
+        # one Step builds the run in the worker first (the room starts no process before), so the
+        # windows time training, not the worker's start
+        page.get_by_role("button", name="Step", exact=True).first.click()
+        page.locator(".fields-metric").get_by_text("step 10 ").wait_for(timeout=TIMEOUT_MS)
         page.evaluate(COUNT_SHOWN_STEPS)
 
     def train_window(self, seconds: float) -> tuple[float, int]:
@@ -169,18 +184,21 @@ def refresh_costs(repeats: int) -> dict:
     from views.fields.shape_view import ShapeView
     out = {}
     view = ImageView()
-    view.set_names("camera", "gnf", "none")
     for model, kernels in (("gnf", 32), ("neurbf", 1024)):
         run = FieldRun(image_target("camera", 256), FieldConfig(model, n_kernels=kernels), 1e-2, 4096)
         run.step(20)
-        out[f"2d_{model}"] = median_time(lambda: view.draw(run.image_snapshot()), repeats)
-    # what FieldsRoom(task="shape", shape_source="torus") trains: GNF, finest grid 128, lr 1e-2
+
+        def refresh():
+            shot = run.image_snapshot()
+            view.draw(shot.target, "camera", [model], [shot])
+        out[f"2d_{model}"] = median_time(refresh, repeats)
+    # what FieldsRoom(task="shape", shape_source="torus") trains: GNF with its declared shape knobs
     run = FieldRun(shape_target("torus"), FieldConfig("gnf"), 1e-2, 4096)
     run.step(200)
     shape_view = ShapeView()
     shape_view.set_truth(run.target.mesh.vertices, run.target.mesh.faces)
     out["3d_points"] = len(run.shape_snapshot(PREVIEW_RESOLUTION).vertices)
-    out["3d"] = median_time(lambda: shape_view.draw(run.shape_snapshot(PREVIEW_RESOLUTION)), repeats)
+    out["3d"] = median_time(lambda: shape_view.draw([run.shape_snapshot(PREVIEW_RESOLUTION)]), repeats)
     return out
 
 
@@ -213,8 +231,9 @@ def main(argv=None):
         Row(f"Pause click answered while training (median of {rounds})", live["click_s"] * 1000, "ms",
             target="<= 200 ms", met=live["click_s"] <= 0.2),
     ]
-    notes = [f"torch threads 1, seed 0, camera image, batch {ROOM_DEFAULTS['batch']}, GNF 32 units, "
-             f"grids 32/64/128; windows {seconds} s; refresh costs are medians of {repeats}",
+    notes = [f"torch threads 1, seed 0, camera image {ROOM_DEFAULTS['size']}^2, batch {ROOM_DEFAULTS['batch']}, GNF "
+             f"{ROOM_KNOBS['n_kernels']} units on {ROOM_KNOBS['grid_levels']} grids (finest 128) in the page, the room "
+             f"model and headless alike; windows {seconds} s; refresh costs are medians of {repeats}",
              "the room trains in its worker process; it, the server and headless Chromium share this machine's cores",
              "headless windows alternate with the room's, which is paused meanwhile: server, worker and Chromium "
              f"then used {live['ui_cpu_share']:.1%} of a core",

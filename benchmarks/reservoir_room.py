@@ -25,7 +25,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 from benchmarks.report import Row, parse_args, report  # noqa: E402
-from tests.browser.chromium import served_room  # noqa: E402
+from benchmarks.browser import served_room  # noqa: E402
 
 TIMEOUT_MS = 90_000
 PHASE_SECONDS = 2.0    # live and headless take turns this long
@@ -59,7 +59,7 @@ COUNT_FRAMES_JS = """() => {
 
 def badge_steps(badge_log) -> list[tuple[float, int]]:
     """(seconds, step) at each change of the badge the page saw."""
-    return [(ms / 1000, int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))) for ms, text in badge_log]
+    return [(ms / 1000, int(re.search(r"([\d,]+) steps", text).group(1).replace(",", ""))) for ms, text in badge_log]
 
 
 class OtherLoad:
@@ -157,7 +157,7 @@ def live_and_headless(seconds: float) -> tuple[Phases, Phases]:
             if page.evaluate(COUNT_FRAMES_JS) < 1:
                 raise RuntimeError("the raster's data source was not found in the page")
             headless.run()   # its worker starts: not measured
-            while headless.snapshot.step < 10_000:
+            while headless.steps < 10_000:
                 time.sleep(0.05)
             headless.pause()
             for turn in range(max(1, round(seconds / PHASE_SECONDS))):

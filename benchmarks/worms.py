@@ -1,6 +1,7 @@
-"""Worm activity data layer: loader vs direct h5py, opening time, heatmap zoom/pan, simulation.
+"""Worm activity data layer: loader vs direct h5py, opening time, heatmap zoom/pan, simulation,
+and the simulated worms' statistics against real recordings.
 
-    python -m benchmarks.worms [--quick] [--json PATH]
+    python -m benchmarks.worms [--quick] [--real PATH ...] [--seeds N] [--json PATH]
 
 Rows:
 - each shared Flavell recording (../shared/data/flavell2023, when present) read by the lab's
@@ -9,7 +10,11 @@ Rows:
 - opening a 150-neuron x 1,600-sample Flavell-layout recording written here (target < 1 s);
 - datashader aggregation of a 300 x 100,000 heatmap to 800 x 300 pixels for a full view, a
   zoom and a pan (target < 0.5 s each), beside a NumPy block-mean of the same window;
-- the embedded simulation, 20 worms x 300 neurons x 1,600 samples.
+- the embedded simulation, 20 worms x 300 neurons x 1,600 samples, and the rooms' defaults
+  (worm room: 6 worms x 960 s; connectome room: 4 worms x 360 s);
+- a second table (benchmarks/worms_statistics.py): autocorrelation, PCA, correlations and
+  reversal statistics of simulated worms (several seeds) against the fixed ranges of real
+  recordings, beside the shared Flavell recordings and any ``--real`` file or folder.
 One thread (OMP/MKL/NUMBA set to 1 below), seeds fixed, medians of repeats.
 """
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import argparse
 import tempfile
 import time as time_module
 from pathlib import Path
@@ -27,13 +33,14 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import Row, median_time, parse_args, report
+from benchmarks import worms_statistics
+from benchmarks.report import Row, median_time, parse_args, report, write_json
 from engines.worms.heatmap import HeatmapPyramid, heatmap_aggregate, trace_image_source
 from engines.worms.loaders.flavell_h5 import TIME_KEY, TRACE_KEY, load_flavell_h5
 from engines.worms.neurons import CANONICAL_NEURONS
 from engines.worms.simulate import simulate_collection
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "flavell2023"
+SHARED = worms_statistics.SHARED
 WIDTH, HEIGHT = 800, 300
 
 
@@ -119,27 +126,37 @@ def heatmap_rows(n_time: int, repeats: int) -> list[Row]:
     return rows
 
 
-def simulation_row(n_worms: int) -> Row:
+def simulation_row(n_worms: int, duration_s: float = 960.0, label: str = "",
+                   repeats: int = 1) -> Row:
     from engines.worms.connectome import anatomical_connectome
     anatomical_connectome()  # cect import and connectome projection, cached: not the model's cost
-    start = time_module.perf_counter()
-    simulate_collection(n_worms=n_worms, duration_s=960.0, dt=0.6, seed=0)
-    elapsed = time_module.perf_counter() - start
-    return Row(f"simulate {n_worms} worms x 300 x 1600", elapsed, "s",
+    elapsed = median_time(lambda: simulate_collection(n_worms=n_worms, duration_s=duration_s,
+                                                      dt=0.6, seed=0), repeats)
+    n_time = int(round(duration_s / 0.6))
+    return Row(f"simulate {n_worms} worms x 300 x {n_time}{label}", elapsed, "s",
                target="a few seconds (<= 5 s)", met=elapsed <= 5.0)
 
 
 def main(argv=None) -> None:
-    args = parse_args("Worm activity data layer benchmark", argv)
+    args = parse_args("Worm activity data layer benchmark", argv, worms_statistics.add_options)
     repeats = 3 if args.quick else 7
     rows = shared_rows(repeats) if SHARED.is_dir() else []
     rows.append(opening_row(repeats))
     rows += heatmap_rows(100_000, repeats)
     rows.append(simulation_row(5 if args.quick else 20))
+    rows.append(simulation_row(6, 960.0, " (worm room default)", repeats))
+    rows.append(simulation_row(4, 360.0, " (connectome room default)", repeats))
     notes = ["threads: 1 (OMP/MKL/OpenBLAS/numba); seeds 0; medians of "
-             f"{repeats} repeats; heatmap {WIDTH}x{HEIGHT} px, datashader Canvas.raster mean",
+             f"{repeats} repeats (20-worm simulation: one run); heatmap {WIDTH}x{HEIGHT} px, "
+             "datashader Canvas.raster mean",
              "shared recordings: " + (str(SHARED) if SHARED.is_dir() else "absent, rows skipped")]
-    report(rows, args, "Worm activity data layer", notes)
+    report(rows, argparse.Namespace(json=None), "Worm activity data layer", notes)
+    statistics, statistics_notes = worms_statistics.run(args)
+    report(statistics, argparse.Namespace(json=None),
+           "Whole-brain statistics: simulated worms against real recordings", statistics_notes)
+    if args.json:
+        write_json(rows + statistics, args.json)
+        print(f"\nrows written to {args.json}")
 
 
 if __name__ == "__main__":

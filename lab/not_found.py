@@ -5,6 +5,8 @@ the pattern leaves out every prefix the server serves itself.
 """
 from tornado.web import RequestHandler
 
+from lab.trame_routes import ROUTES as TRAME_ROUTES  # the 3D views' trame apps (views/anatomy3d.py)
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Neural Lab: page not found</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40em;margin:4em auto;color:#24292f}
@@ -23,6 +25,9 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-SERVED_PREFIXES = ("static", "lab", "components", "panel-preview", "liveness", "favicon.ico")
-ROUTES = [(r"/(?!(?:%s)\b)[^/].*" % "|".join(p.replace(".", r"\.") for p in SERVED_PREFIXES),
+# "login" and "logout": Panel's access control (--basic-auth, --oauth-provider) serves its pages there;
+# "trame": the 3-D anatomy views (lab/trame_routes.py)
+SERVED_PREFIXES = ("static", "lab", "components", "panel-preview", "liveness", "favicon.ico", "login", "logout",
+                   "trame")
+ROUTES = TRAME_ROUTES + [(r"/(?!(?:%s)\b)[^/].*" % "|".join(p.replace(".", r"\.") for p in SERVED_PREFIXES),
            NotFoundHandler, {})]

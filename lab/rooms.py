@@ -24,6 +24,13 @@ class RoomSpec:
     extensions: tuple[str, ...] = ()  # Panel extensions its views need ("vtk", "tabulator", ...)
     start_button: str | None = None   # label of the button that starts its long work (benchmarks)
     worker_modules: tuple[str, ...] = ()  # what its worker processes import (see worker_preload)
+    experiments: str | None = None        # module declaring its EXPERIMENTS (lab/experiments/<room>.py)
+    # what "interactive" means for this room (issue 19; benchmarks.lab waits for exactly this):
+    # its start button enabled and every element matching these CSS selectors drawn (inked)
+    ready: tuple[str, ...] = ()
+    # "module:function" the server runs once at start, after every room's imports: work the
+    # room's first session would otherwise wait for (the worm room's simulated default)
+    warm: str | None = None
 
     @property
     def thumbnail(self) -> Path | None:
@@ -31,24 +38,36 @@ class RoomSpec:
         return path if path.exists() else None
 
     def load_builder(self) -> Callable[[], object]:
-        module_name, _, function = self.builder.partition(":")
-        return getattr(importlib.import_module(module_name), function)
+        return _load(self.builder)
+
+    def load_warm(self) -> Callable[[], None] | None:
+        return _load(self.warm) if self.warm else None
+
+
+def _load(reference: str):
+    """The object a "module:name" reference names (its module imported)."""
+    module_name, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module_name), name)
 
 
 ROOMS: list[RoomSpec] = [
     RoomSpec("fields", "Neural fields",
              "Train RBF neural fields on images and 3D shapes and watch them learn.",
-             "views.fields:build_room", extensions=("vtk",), start_button="Train",
-             worker_modules=("torch", "lab.fields.training")),
+             "views.fields.room:build_room", extensions=("vtk",), start_button="Train",
+             worker_modules=("torch", "lab.fields.training"), ready=(".fields-target",),
+             experiments="lab.experiments.fields"),
     RoomSpec("reservoir", "Reservoir",
              "See what excitation/inhibition balance and local adaptation do to a reservoir's memory.",
-             "views.reservoir:build_room", start_button="Run", worker_modules=("lab.reservoir.stepper",)),
+             "views.reservoir.room:build_room", start_button="Run", worker_modules=("lab.reservoir.stepper",),
+             experiments="lab.experiments.reservoir", ready=(".live-raster",)),
     RoomSpec("worms", "Worm activity",
              "Browse C. elegans whole-brain calcium traces beside behaviour and the connectome.",
-             "views.worms:build_room", extensions=("vtk",)),
+             "views.worms.room:build_room", ready=(".worm-heatmap",),
+             experiments="lab.experiments.worms", warm="lab.worms:simulate_default"),
     RoomSpec("connectome", "Dynamic connectome",
              "Turn traces into affinity tensors, factorise them and find functional communities.",
-             "views.connectome:build_room", extensions=("vtk", "tabulator"), start_button="Build tensor"),
+             "views.connectome.room:build_room", extensions=("vtk", "tabulator"), start_button="Build tensor",
+             experiments="lab.experiments.connectome", ready=(".connectome-empty",)),
 ]
 
 # Tests may add rooms of their own (a comma-separated list of "module:NAME" specs) to exercise

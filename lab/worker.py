@@ -7,8 +7,12 @@ other, the work slows down while a browser watches it and clicks are answered la
 process has its own interpreter and GIL, so neither waits for the other.
 
     worker = Worker(Engine, arg, preload=("torch", "my.engine.module"))
-    result = worker.call("method", *args, **kwargs)    # Engine(arg).method(...) in the child
+    engine = worker.remote          # typed as Engine: tools follow engine.method to Engine.method
+    result = engine.method(*args, **kwargs)            # Engine(arg).method(...) in the child
     worker.close()
+
+- The child starts at the first call (or ``start()``), not when the Worker is made: a room can
+  make its worker in its constructor and pay for the process only when the user asks for work.
 
 - The child builds ``factory(*args, **kwargs)`` once, then answers calls one at a time, in the
   order they were made. Calls from several threads queue first come, first served, so a click
@@ -26,6 +30,13 @@ process has its own interpreter and GIL, so neither waits for the other.
   ``restart()`` starts a fresh one.
 - The child ends with ``close()``, with the browser session that created the worker, when the
   worker is garbage collected, or when this process dies (its end of the pipe closes).
+- Memory: a child using more than the operator's bound (lab.settings: NEURAL_LAB_WORKER_MEMORY_MB)
+  is stopped by a watchdog thread; its calls raise ``WorkerMemoryError`` with a message for the
+  user, and the server carries on.
+- Turns: a worker called from a BackgroundTask's thread belongs to that task's turn in the
+  lab's scheduler (lab/scheduler.py). While the task waits for its turn the child is suspended
+  (SIGSTOP, where the platform has it), so work it does by itself between calls waits too; a
+  call made meanwhile (a click in the room) continues it for the call's duration.
 
 Start-up: where the platform has it, children fork from multiprocessing's forkserver, a clean
 process started once per server that imports the ``preload`` modules first (torch takes
@@ -39,23 +50,36 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
+import signal
 import threading
+import time
 import traceback
 import weakref
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Generic, TypeVar, cast
 
 from engines.errors import EngineError
+from lab import scheduler
 from lab.sessions import on_session_end
 
 log = logging.getLogger("lab.worker")
 
+T = TypeVar("T")
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 CLOSE_TIMEOUT = 5.0
 
 
 class WorkerError(RuntimeError):
     """The child failed in an unexpected way (a bug there, or the process died)."""
+
+
+class WorkerMemoryError(WorkerError, EngineError):
+    """The child used more memory than one worker may and was stopped (a message for the user)."""
+
+
+MEMORY_POLL_S = 0.25
 
 
 def _context(preload) -> multiprocessing.context.BaseContext:
@@ -156,16 +180,45 @@ def _shut(process, conn) -> None:
         process.join(CLOSE_TIMEOUT)
 
 
-class Worker:
-    """An object living in a child process; ``call`` runs its methods there."""
+class _Remote:
+    """Attribute access on ``Worker.remote``: each method name becomes a call in the child."""
 
-    def __init__(self, factory: Callable, *args, preload=(), name: str = "lab-worker", **kwargs):
+    def __init__(self, worker: "Worker"):
+        self._worker = worker
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._worker.call(name, *args, **kwargs)
+
+
+class Worker(Generic[T]):
+    """An object living in a child process; ``remote`` (typed as that object) runs its methods there."""
+
+    def __init__(self, factory: Callable[..., T], *args, preload=(), name: str = "lab-worker", **kwargs):
         self._spec = (factory, args, kwargs)
         self._preload, self._name = tuple(preload), name
         self._turns = _Turns()
         self._process = self._conn = self._finaliser = None
-        self._start()
+        self._closed = False
+        self._ended_because: str | None = None       # why the watchdog stopped the child
+        self._sleep = threading.Lock()               # guards the two fields below
+        self._suspended, self._calls_in_flight = False, 0
         _close_with_session(self)
+
+    @property
+    def remote(self) -> T:
+        """The child's object as seen from here: ``worker.remote.method(...)`` calls it there.
+
+        Typed as the factory's result, so a reader (or a tool) goes from a call site straight to
+        the method that runs; the arguments and the result travel pickled (copies)."""
+        return cast(T, _Remote(self))
+
+    def start(self) -> None:
+        """Start the child now (it otherwise starts at the first call)."""
+        with self._turns:
+            if self._process is None:
+                self._start()
 
     def _start(self) -> None:
         context = _context(self._preload)
@@ -174,8 +227,15 @@ class Worker:
         process.start()
         child_conn.close()  # only the child holds its end: its death closes the pipe
         self._process, self._conn = process, conn
+        self._ended_because = None
         self._finaliser = weakref.finalize(self, _shut, process, conn)
-        self._reply()  # the factory's outcome
+        _watch_memory(self)
+        try:
+            self._reply()  # the factory's outcome
+        except Exception:
+            self._finaliser()  # the child has nothing to serve: the next call starts a fresh one
+            self._process = None
+            raise
 
     @property
     def alive(self) -> bool:
@@ -186,15 +246,21 @@ class Worker:
         return self._process.pid if self._process is not None else None
 
     def call(self, name: str, *args, **kwargs):
-        """``name(*args, **kwargs)`` on the child's object; waits for the calls made before it."""
+        """``name(*args, **kwargs)`` on the child's object; waits for the calls made before it.
+
+        Rooms use ``remote`` instead; this is what it calls."""
+        scheduler.attach(self)
         with self._turns:
-            if self._conn is None or self._conn.closed:
+            if self._closed:
                 raise WorkerError(f"the {self._name} process was closed")
-            try:
-                _send(self._conn, (name, args, kwargs))
-            except OSError as exc:
-                raise self._died() from exc
-            return self._reply()
+            if self._process is None:
+                self._start()
+            with self._awake():
+                try:
+                    _send(self._conn, (name, args, kwargs))
+                except OSError as exc:
+                    raise self._died() from exc
+                return self._reply()
 
     def _reply(self):
         try:
@@ -210,16 +276,74 @@ class Worker:
 
     def _died(self) -> WorkerError:
         self._process.join(1.0)
+        if self._ended_because is not None:
+            return WorkerMemoryError(self._ended_because)
         return WorkerError(f"the {self._name} process stopped unexpectedly (exit code {self._process.exitcode})")
+
+    # ---- turns (lab.scheduler) ------------------------------------------------------------
+    def suspend(self) -> None:
+        """Stop the child until ``resume()`` (calls made meanwhile continue it while they run)."""
+        with self._sleep:
+            self._suspended = True
+            if self._calls_in_flight == 0:
+                self._signal("SIGSTOP")
+
+    def resume(self) -> None:
+        with self._sleep:
+            if self._suspended:
+                self._suspended = False
+                self._signal("SIGCONT")
+
+    @contextmanager
+    def _awake(self):
+        """The child runs for the duration of a call, suspended or not."""
+        with self._sleep:
+            self._calls_in_flight += 1
+            if self._suspended:
+                self._signal("SIGCONT")
+        try:
+            yield
+        finally:
+            with self._sleep:
+                self._calls_in_flight -= 1
+                if self._suspended and self._calls_in_flight == 0:
+                    self._signal("SIGSTOP")
+
+    def _signal(self, name: str) -> None:
+        process, signum = self._process, getattr(signal, name, None)
+        if signum is None or process is None or not process.is_alive():
+            return   # no such signal here (Windows): work is not suspended, only its steps wait
+        try:
+            os.kill(process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    # ---- memory ------------------------------------------------------------------------------
+    def _stop_for_memory(self, used: int, limit: int) -> None:
+        """Called by the watchdog: end the child; its calls raise WorkerMemoryError."""
+        self._ended_because = (
+            f"The {self._name} process used {used / 2**20:,.0f} MB of memory, more than the "
+            f"{limit / 2**20:,.0f} MB one worker may use on this server (NEURAL_LAB_WORKER_MEMORY_MB), "
+            "and was stopped. Try a smaller model or dataset; the rest of the lab carries on.")
+        log.warning("%s (pid %s): %s", self._name, self.pid, self._ended_because)
+        process = self._process
+        if process is not None and process.is_alive():
+            process.kill()
 
     def restart(self) -> None:
         """A fresh child built from the same factory (after a crash, or to start over)."""
         with self._turns:
-            self._finaliser()
+            if self._finaliser is not None:
+                self._finaliser()
+            self._closed = False
             self._start()
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
         """Let the call in progress finish (up to ``timeout``), then end the child."""
+        self._closed = True
+        if self._process is None:
+            return  # never started
+        self.resume()  # a suspended child could not answer the request to exit
         if self._turns.acquire(timeout):
             try:
                 self._finaliser()
@@ -228,6 +352,60 @@ class Worker:
         else:  # a call hangs: end the child under it (that call raises WorkerError)
             self._process.terminate()
             self._finaliser()
+
+
+# ---- the memory watchdog: one thread per server process, polling every live worker ----------------
+_watched: "weakref.WeakSet[Worker]" = weakref.WeakSet()
+_watchdog_lock = threading.Lock()
+_watchdog: threading.Thread | None = None
+
+
+def _watch_memory(worker: Worker) -> None:
+    global _watchdog
+    with _watchdog_lock:
+        _watched.add(worker)
+        if _watchdog is None or not _watchdog.is_alive():
+            _watchdog = threading.Thread(target=_watch_loop, daemon=True, name="lab-worker-memory")
+            _watchdog.start()
+
+
+def _watch_loop() -> None:
+    from lab.settings import current
+    while True:
+        time.sleep(MEMORY_POLL_S)
+        try:
+            limit = current().worker_memory_bytes
+        except ValueError:   # a bad setting is reported where it is used; no bound meanwhile
+            limit = None
+        if limit is not None:
+            _check_memory(limit)
+
+
+def _check_memory(limit: int) -> None:
+    """One look at every live worker (a function of its own: while the watchdog sleeps it holds no
+    reference to a worker, so a forgotten one is still collected and takes its child with it)."""
+    for worker in list(_watched):
+        pid = worker.pid if worker.alive else None
+        used = _memory_over(pid, limit) if pid is not None else None
+        if used is not None:
+            worker._stop_for_memory(used, limit)
+
+
+def _memory_over(pid: int, limit: int) -> int | None:
+    """The memory process ``pid`` holds of its own, in bytes, when that is over ``limit``; else None.
+
+    RSS also counts the pages a child shares with the forkserver (torch and the rooms' modules,
+    ~300 MB the child did not add); what it would free when stopped is its unique memory (USS).
+    RSS >= USS and is cheap to read, so USS (~10 ms) is read only when RSS is over the limit."""
+    import psutil
+    try:
+        process = psutil.Process(pid)
+        if process.memory_info().rss <= limit:
+            return None
+        used = process.memory_full_info().uss
+    except psutil.Error:
+        return None
+    return used if used > limit else None
 
 
 def _close_with_session(worker: Worker) -> None:

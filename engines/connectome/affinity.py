@@ -17,7 +17,11 @@ shared/research/worms.md):
   shared slow drift (bleaching, baseline) that inflates raw-trace correlations; the scale of each
   neuron is its distance to its k-th nearest neighbour in that window, so the affinity is
   relative to each neuron's neighbourhood: a neuron in a loose group still gets strong affinities
-  to its closest partners, which a global threshold on correlation would miss.
+  to its closest partners, which a global threshold on correlation would miss. With
+  ``max_lag`` > 0 (samples) the distance of a pair is the smallest over the shifts of one trace
+  against the other by up to ``max_lag`` samples either way: neurons that co-activate a few
+  seconds apart (a chain of activation) come out as close as neurons that co-activate at once.
+  ``max_lag=0`` is the plain zero-lag kernel.
 - ``mutual_information`` (non-linear): plug-in mutual information of quantile-binned traces,
   normalised by log(bins) and corrected for the Miller-Madow small-sample bias. It sees
   dependence of any shape (including anti-correlation and saturating relations), at the cost of
@@ -53,13 +57,29 @@ def rectified_correlation(windows: np.ndarray) -> np.ndarray:
     return np.clip(corr, 0.0, 1.0)
 
 
-def derivative_kernel(windows: np.ndarray, k_neighbours: int = 7) -> np.ndarray:
-    """Self-tuning Gaussian kernel of z-scored derivative traces (see module docstring)."""
-    deriv = _zscore(np.diff(windows, axis=1))
+def _lagged_distances(deriv: np.ndarray, lag: int) -> np.ndarray:
+    """Mean squared difference between x_i(t + lag) and x_j(t) over the samples both cover."""
     length = deriv.shape[1]
-    sq_norm = np.einsum("wln,wln->wn", deriv, deriv)
-    gram = np.einsum("wln,wlm->wnm", deriv, deriv, optimize=True)
-    dist2 = np.maximum(sq_norm[:, :, None] + sq_norm[:, None, :] - 2 * gram, 0.0) / max(length, 1)
+    ahead, behind = deriv[:, lag:, :], deriv[:, :length - lag, :]
+    gram = np.einsum("wln,wlm->wnm", ahead, behind, optimize=True)
+    sq_ahead = np.einsum("wln,wln->wn", ahead, ahead)
+    sq_behind = np.einsum("wln,wln->wn", behind, behind)
+    return np.maximum(sq_ahead[:, :, None] + sq_behind[:, None, :] - 2 * gram, 0.0) / max(length - lag, 1)
+
+
+def derivative_kernel(windows: np.ndarray, k_neighbours: int = 7, max_lag: int = 0) -> np.ndarray:
+    """Self-tuning Gaussian kernel of z-scored derivative traces, optionally lag-tolerant (see
+    module docstring); ``max_lag`` is in samples and must leave half the window overlapping."""
+    deriv = _zscore(np.diff(windows, axis=1))
+    max_lag = int(max_lag)
+    if max_lag < 0 or 2 * max_lag > deriv.shape[1]:
+        raise InvalidInputError(f"A lag tolerance of {max_lag} samples needs windows of at least "
+                                f"{2 * max_lag + 1} samples (these have {windows.shape[1]}); "
+                                "use a longer window or a smaller lag.")
+    dist2 = _lagged_distances(deriv, 0)
+    for lag in range(1, max_lag + 1):   # i ahead of j, then j ahead of i (the transpose)
+        lagged = _lagged_distances(deriv, lag)
+        dist2 = np.minimum(dist2, np.minimum(lagged, lagged.transpose(0, 2, 1)))
     n = dist2.shape[-1]
     k = int(np.clip(k_neighbours, 1, max(n - 1, 1)))
     # sigma_i: distance to the k-th nearest other neuron (index k in the sorted row, 0 is self)

@@ -16,3 +16,7 @@ class NoSharedNeuronsError(InvalidInputError):
 
 class AllNaNTracesError(InvalidInputError):
     """A recording holds no finite sample at all."""
+
+
+class UnidentifiedNeuronsError(InvalidInputError):
+    """A recording's traces carry no neuron identities (a Flavell file without its label table)."""

@@ -1,15 +1,22 @@
-"""Export factors and partitions as NPZ and CSV, written atomically (temp file + os.replace)."""
+"""Export factors and partitions as NPZ and CSV, and the settings that produced them as JSON,
+each written atomically (temp file + os.replace)."""
 from __future__ import annotations
 
 import io
+import json
+import platform
+from importlib import metadata
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from engines.connectome.ntf import NTFResult
-from engines.files import atomic_write_bytes
 from engines.connectome.tensor import AffinityTensor
+from engines.files import atomic_write_bytes
+
+# The distributions whose versions decide what a run computes (recorded beside the results).
+LIBRARIES = ("neural-lab", "numpy", "scipy", "pandas", "tensorly", "tensorly-viz", "leidenalg", "igraph")
 
 
 def factors_npz(path: str, tensor: AffinityTensor, result: NTFResult) -> None:
@@ -51,3 +58,29 @@ def partitions_csv(path: str, neurons, partitions: Mapping[str, np.ndarray]) -> 
     for name, labels in partitions.items():
         frame[name] = np.asarray(labels, dtype=int)
     atomic_write_bytes(path, frame.to_csv(index=False).encode())
+
+
+def library_versions() -> dict[str, str]:
+    """Python's and each of ``LIBRARIES``' installed version ("not installed" where absent)."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def settings_json(path, settings: Mapping, results: Mapping) -> None:
+    """The settings that produced a run and a summary of its results, with the library versions."""
+    document = {"settings": settings, "results": results, "versions": library_versions()}
+    atomic_write_bytes(path, json.dumps(document, indent=2, default=_plain).encode())
+
+
+def _plain(value):
+    """numpy scalars and arrays, tuples as JSON takes them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -18,7 +18,8 @@ import numpy as np
 
 from engines.connectome.affinity import compute_affinity
 from engines.errors import InvalidInputError
-from engines.connectome.validation import check_traces, count_windows, select_neurons
+from engines.connectome.validation import (check_kernel_lag, check_traces, count_windows, lag_samples,
+                                           select_neurons)
 
 
 @dataclass
@@ -79,16 +80,19 @@ def _pair_affinities(windows: np.ndarray, sub_i: np.ndarray, sub_j: np.ndarray, 
 def build_tensor(traces: Sequence[np.ndarray], neuron_names: Sequence[str], dt: float | Sequence[float],
                  window_s: float, step_s: float, affinity: str = "correlation", rank: int | None = None,
                  worm_names: Sequence[str] | None = None, min_worm_fraction: float = 0.5,
-                 progress: Callable[[float, str], None] | None = None, **affinity_options) -> AffinityTensor:
+                 progress: Callable[[float, str], None] | None = None, kernel_lag_s: float = 0.0,
+                 **affinity_options) -> AffinityTensor:
     """Affinities of every worm in sliding windows, stacked as (window, worm, pair) with a mask.
 
     Neurons present in at least ``min_worm_fraction`` of the worms (and at least two worms when
     there are several) are kept; a worm missing one of them has those pairs masked. ``rank``,
     when given, is checked against the number of windows and neurons before any work starts.
-    ``progress(fraction, message)`` is called after each worm.
+    ``kernel_lag_s`` (kernel affinity only) is its lag tolerance in seconds, turned into samples
+    for each worm's own sampling interval. ``progress(fraction, message)`` is called after each worm.
     """
     dts = [float(dt)] * len(traces) if np.isscalar(dt) else [float(d) for d in dt]
     check_traces(traces, neuron_names, dts)
+    check_kernel_lag(affinity, kernel_lag_s, window_s, dts)
     starts = np.arange(count_windows(traces, dts, window_s, step_s, rank)) * step_s
     keep = select_neurons(traces, neuron_names, min_worm_fraction, rank)
     sub_i, sub_j = np.triu_indices(len(keep), k=1)
@@ -97,14 +101,15 @@ def build_tensor(traces: Sequence[np.ndarray], neuron_names: Sequence[str], dt: 
     mask = np.zeros_like(values, dtype=bool)
     for w, (trace, step_dt) in enumerate(zip(traces, dts)):
         windows, fits = _windows_of(np.asarray(trace, dtype=np.float32)[:, keep], step_dt, starts, window_s)
-        values[fits, w], mask[fits, w] = _pair_affinities(windows, sub_i, sub_j, affinity, affinity_options)
+        options = {**affinity_options, "max_lag": lag_samples(kernel_lag_s, step_dt)} if kernel_lag_s else affinity_options
+        values[fits, w], mask[fits, w] = _pair_affinities(windows, sub_i, sub_j, affinity, options)
         if progress is not None:
             progress((w + 1) / n_worms, f"affinities of worm {w + 1}/{n_worms}")
     values[~mask] = 0.0
     names = tuple(worm_names) if worm_names is not None else tuple(f"worm {k}" for k in range(n_worms))
     return AffinityTensor(values, mask, tuple(neuron_names[k] for k in keep), np.stack([sub_i, sub_j], 1),
                           starts.astype(float), float(window_s), float(step_s), names, affinity,
-                          dict(affinity_options))
+                          {**affinity_options, **({"kernel_lag_s": float(kernel_lag_s)} if kernel_lag_s else {})})
 
 
 def from_collection(collection, window_s: float, step_s: float, affinity: str = "correlation",

@@ -76,6 +76,25 @@ def count_windows(traces: Sequence[np.ndarray], dts: Sequence[float], window_s: 
     return n_windows
 
 
+def lag_samples(kernel_lag_s: float, dt: float) -> int:
+    """The kernel affinity's lag tolerance in samples of a recording sampled every ``dt`` s."""
+    return int(round(float(kernel_lag_s) / dt))
+
+
+def check_kernel_lag(affinity: str, kernel_lag_s: float, window_s: float, dts: Sequence[float]) -> None:
+    """A lag tolerance only for the kernel affinity, and short enough that a shifted pair still
+    overlaps by at least half the window in every recording."""
+    if kernel_lag_s < 0:
+        raise InvalidInputError(f"The lag tolerance must be 0 s or more, not {kernel_lag_s:g} s.")
+    if kernel_lag_s > 0 and affinity != "kernel":
+        raise InvalidInputError(f"A lag tolerance applies to the kernel affinity only, not to {affinity}; "
+                                "choose the kernel affinity or set the lag tolerance to 0.")
+    for dt in dts:
+        if 2 * lag_samples(kernel_lag_s, dt) > int(round(window_s / dt)) - 1:
+            raise TooFewWindowsError(f"A lag tolerance of {kernel_lag_s:g} s needs windows of more than twice "
+                                     f"that; {window_s:g} s is too short. Lengthen the window or shorten the lag.")
+
+
 def check_rank(shape: tuple[int, int, int], rank: int) -> None:
     """A rank the tensor (windows, worms, pairs) can support."""
     if int(rank) < 1:

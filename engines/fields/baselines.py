@@ -1,8 +1,14 @@
-"""Baseline fields a user compares RBF fields against.
+"""Baseline fields a user compares RBF fields against, and their declarations.
 
-SIREN       sine-activated MLP (Sitzmann et al. 2020) with its principled initialisation.
-FourierMLP  random Fourier features + ReLU MLP (Tancik et al. 2020).
-GridMLP     an encoder (dense grid or hash grid, Instant-NGP style) + a small ReLU MLP.
+SIREN       sine-activated MLP (Sitzmann et al. 2020) with its principled initialisation; 3
+            layers, omega_0 30; the width scales with a budget.
+FourierMLP  random Fourier features (128, sigma 10) + 3-layer ReLU MLP (Tancik et al. 2020); the
+            width scales with a budget.
+GridMLP     an encoder + a ReLU MLP (2 hidden layers of 64): "dense" multi-level grids (4 levels
+            x 2 channels, each half the next; the finest resolution scales with a budget), or
+            "hash", Instant-NGP's multiresolution hash grid (Mueller et al. 2022; 16 levels x 2
+            features from 16 to 512 nodes in 2-D, 2048 in 3-D, as its paper; the table size
+            scales with a budget).
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import torch
 from torch import nn
 
 from .encoders import DenseGrid, HashGrid
+from .family import Family, Recipe, TaskDeclaration
 
 
 class SineLayer(nn.Module):
@@ -84,3 +91,55 @@ class GridMLP(nn.Module):
         if not hasattr(self.encoder, "lattice") or self.in_dim != 3:
             return None
         return torch.cat([self.net(f) for f in self.encoder.lattice(res).split(chunk)])
+
+
+def halving_levels(finest: int, n: int) -> tuple:
+    """n resolutions halving from ``finest`` (at least 2 nodes)."""
+    return tuple(max(finest // 2 ** (n - 1 - i), 2) for i in range(n))
+
+
+def build_grid_mlp(in_dim, out_dim, grid_resolution, grid_levels=4, grid_channels=2):
+    return GridMLP(in_dim, out_dim, "dense", resolutions=halving_levels(grid_resolution, grid_levels),
+                   channels=(grid_channels,) * grid_levels)
+
+
+def build_hash_mlp(in_dim, out_dim, table_size, grid_levels=16, grid_channels=2, grid_resolution=512):
+    return GridMLP(in_dim, out_dim, "hash", n_levels=grid_levels, features=grid_channels,
+                   max_res=grid_resolution, table_size=table_size)
+
+
+def _same(task_defaults: dict) -> dict:
+    return {"image": dict(task_defaults), "shape": dict(task_defaults)}
+
+
+# radiance fields (chosen by benchmarks/radiance_tuning.json; SIREN and the Fourier MLP are not
+# tuned for it and take their shape optimiser with family.FALLBACK_RAYS rays)
+RADIANCE = {
+    "hash_mlp": TaskDeclaration(lr=3e-2, batch_size=1024, samples_per_ray=64),
+    "grid_mlp": TaskDeclaration(lr=3e-2, batch_size=2048, samples_per_ray=64),
+}
+
+FAMILIES = (
+    Family(name="siren", label="SIREN", build=lambda i, o, width: SIREN(i, o, width=width), size="width",
+           order=10, doc="Sine-activated MLP (Sitzmann et al. 2020).", defaults=_same(dict(width=256)),
+           recipes={"image": Recipe(lr=1e-3, batch_size=1 << 12), "shape": Recipe(lr=3e-4, batch_size=1 << 12)}),
+    Family(name="fourier_mlp", label="Fourier-feature MLP", build=lambda i, o, width: FourierMLP(i, o, width=width),
+           size="width", order=11, doc="Random Fourier features and a ReLU MLP (Tancik et al. 2020).",
+           defaults=_same(dict(width=256)),
+           recipes={"image": Recipe(lr=3e-3, batch_size=1 << 12), "shape": Recipe(lr=3e-3, batch_size=1 << 12)}),
+    Family(name="hash_mlp", label="Hash grid + MLP (Instant-NGP)", build=build_hash_mlp, size="table_size",
+           radiance=RADIANCE["hash_mlp"],
+           order=12, doc="Multiresolution hash grid and a small MLP (Mueller et al. 2022).",
+           defaults={"image": dict(table_size=1 << 14, grid_levels=16, grid_channels=2, grid_resolution=512),
+                     "shape": dict(table_size=1 << 14, grid_levels=16, grid_channels=2, grid_resolution=2048)},
+           recipes={"image": Recipe(lr=1e-2, batch_size=1 << 12, betas=(0.9, 0.99), eps=1e-15),
+                    "shape": Recipe(lr=3e-3, batch_size=1 << 12, schedule="cosine", final_lr_ratio=0.01,
+                                    betas=(0.9, 0.99), eps=1e-15)}),
+    Family(name="grid_mlp", label="Dense grids + MLP", build=build_grid_mlp, size="grid_resolution", order=13,
+           radiance=RADIANCE["grid_mlp"],
+           doc="Multi-level dense feature grids and a small MLP.",
+           defaults={"image": dict(grid_resolution=128, grid_levels=4, grid_channels=2),
+                     "shape": dict(grid_resolution=32, grid_levels=4, grid_channels=2)},
+           recipes={"image": Recipe(lr=3e-2, batch_size=1 << 12, schedule="cosine", final_lr_ratio=0.01),
+                    "shape": Recipe(lr=3e-3, batch_size=1 << 12, schedule="cosine", final_lr_ratio=0.01)}),
+)

@@ -1,10 +1,12 @@
 """Coordinate encoders: positions in [-1, 1]^d -> feature vectors.
 
-DenseGrid  multi-level dense feature grids read with ``grid_sample`` (the CPU default: one
-           fused interpolation kernel per level, no hashing).
-HashGrid   Instant-NGP's multiresolution hash grid (Mueller et al. 2022) in pure torch.
-PlaneGrid  factorised planes (TensoRF / K-planes style): a 3-D point reads the xy, xz and yz
-           planes and multiplies them, so memory grows as res^2 instead of res^3.
+DenseGrid  multi-level dense feature grids read with ``grid_sample`` (one fused interpolation
+           kernel per level, no hashing). Optionally periodic: GNF's sawtooth mapping reads each
+           level as a tile repeated ``period`` times across the domain.
+HashGrid   Instant-NGP's multiresolution hash grid (Mueller et al. 2022) in pure torch. Levels
+           whose dense lattice fits in the table are stored densely and read with
+           ``grid_sample`` (the same d-linear interpolation, several times faster on a CPU);
+           finer levels use the XOR-of-primes spatial hash.
 """
 from __future__ import annotations
 
@@ -16,67 +18,66 @@ from torch import nn
 import torch.nn.functional as F
 
 
-def _sample_grid(grid: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def _sample_grid(grid: torch.Tensor, x: torch.Tensor, align_corners: bool = True) -> torch.Tensor:
     """Interpolate ``grid`` (1, C, *res) at points ``x`` (N, d) in [-1, 1]; returns (N, C)."""
     d = x.shape[1]
     view = x.reshape((1,) * d + (x.shape[0], d))
-    out = F.grid_sample(grid, view, mode="bilinear", padding_mode="border", align_corners=True)
+    out = F.grid_sample(grid, view, mode="bilinear", padding_mode="border", align_corners=align_corners)
     return out.reshape(grid.shape[1], x.shape[0]).t()
 
 
+def sawtooth(x: torch.Tensor, period: float) -> torch.Tensor:
+    """GNF's periodic coordinate mapping: [-1, 1] cut into ``period`` equal tiles, each mapped
+    back onto [-1, 1] (Bouzidi et al.; the DiF-Grid mapping of Factor Fields)."""
+    tile = 2.0 / period
+    return (torch.remainder(x + 1, tile) / (tile / 2) - 1).clamp(-1.0, 1.0)
+
+
 class DenseGrid(nn.Module):
-    """Several dense grids of increasing resolution; features of all levels are concatenated."""
+    """Several dense grids; features of all levels are concatenated.
+
+    ``periods`` (one per level, or None) reads each level through ``sawtooth``; periodic grids
+    sample cell centres (align_corners=False), as GNF's code does, plain ones span [-1, 1]
+    corner to corner. ``init`` is "uniform" (U(-init_scale, init_scale)) or "normal"
+    (N(0, init_scale^2)).
+    """
 
     def __init__(self, in_dim: int, resolutions=(16, 32, 64, 128), channels=(4, 4, 4, 4),
-                 init_scale: float = 1e-4):
+                 init_scale: float = 1e-4, periods=None, init: str = "uniform"):
         super().__init__()
         if in_dim not in (2, 3):
             raise ValueError("DenseGrid supports 2-D and 3-D coordinates")
-        if len(resolutions) != len(channels):
-            raise ValueError("one channel count per resolution")
+        if len(resolutions) != len(channels) or (periods is not None and len(periods) != len(channels)):
+            raise ValueError("one channel count (and period) per resolution")
         self.in_dim = in_dim
         self.resolutions = tuple(int(r) for r in resolutions)
-        self.grids = nn.ParameterList(
-            nn.Parameter(torch.empty((1, c) + (r,) * in_dim).uniform_(-init_scale, init_scale))
-            for r, c in zip(self.resolutions, channels))
+        self.periods = tuple(float(p) for p in periods) if periods is not None else None
+        grids = []
+        for r, c in zip(self.resolutions, channels):
+            values = torch.empty((1, c) + (r,) * in_dim)
+            values.normal_(0, init_scale) if init == "normal" else values.uniform_(-init_scale, init_scale)
+            grids.append(nn.Parameter(values))
+        self.grids = nn.ParameterList(grids)
         self.out_dim = int(sum(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([_sample_grid(g, x) for g in self.grids], dim=1)
+        if self.periods is None:
+            return torch.cat([_sample_grid(g, x) for g in self.grids], dim=1)
+        return torch.cat([_sample_grid(g, sawtooth(x, p), align_corners=False)
+                          for g, p in zip(self.grids, self.periods)], dim=1)
 
-    def lattice(self, res: int) -> torch.Tensor:
+    def lattice(self, res: int) -> torch.Tensor | None:
         """Features at every point of a res^3 lattice over [-1, 1]^3, x slowest (the order of
-        meshing.grid_points). Equal to forward() on those points, but one structured
-        ``interpolate`` per level is several times faster than scattered grid_sample."""
+        meshing.grid_points), or None for periodic grids. Equal to forward() on those points,
+        but one structured ``interpolate`` per level is several times faster than scattered
+        grid_sample."""
         if self.in_dim != 3:
             raise ValueError("lattice() is for 3-D grids")
+        if self.periods is not None:
+            return None
         feats = [F.interpolate(g, size=(res,) * 3, mode="trilinear", align_corners=True)
                  .permute(0, 1, 4, 3, 2).reshape(g.shape[1], -1) for g in self.grids]
         return torch.cat(feats, dim=0).t()
-
-
-class PlaneGrid(nn.Module):
-    """Factorised 3-D features: product of three axis-aligned 2-D planes per level."""
-
-    PAIRS = ((0, 1), (0, 2), (1, 2))
-
-    def __init__(self, resolutions=(32, 64, 128), channels=(8, 8, 8), init_scale: float = 0.1):
-        super().__init__()
-        self.in_dim = 3
-        # planes start near 1 so that the product of three planes is not vanishingly small
-        self.planes = nn.ParameterList(
-            nn.Parameter(1 + torch.empty(3, c, r, r).uniform_(-init_scale, init_scale))
-            for r, c in zip(resolutions, channels))
-        self.out_dim = int(sum(channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        feats = []
-        for planes in self.planes:
-            prod = 1.0
-            for i, (a, b) in enumerate(self.PAIRS):
-                prod = prod * _sample_grid(planes[i:i + 1], x[:, [a, b]])
-            feats.append(prod)
-        return torch.cat(feats, dim=1)
 
 
 _PRIMES = (1, 2654435761, 805459861)
@@ -85,8 +86,10 @@ _PRIMES = (1, 2654435761, 805459861)
 class HashGrid(nn.Module):
     """Multiresolution hash encoding (Instant-NGP) with d-linear interpolation, pure torch.
 
-    Levels whose dense grid fits in the table are indexed directly (no collisions), as in
-    the reference implementation; finer levels use the XOR-of-primes spatial hash.
+    Levels whose (res + 1)^d lattice fits in the table are dense grids (no collisions, as in
+    the reference implementation), kept in ``dense``; the finer levels hash into one table each,
+    stored one after another in ``table`` and read for all levels at once (one gather instead of
+    one per level: several times faster for 16 levels on a CPU).
     """
 
     def __init__(self, in_dim: int, n_levels: int = 12, features: int = 2, table_size: int = 2 ** 15,
@@ -95,32 +98,42 @@ class HashGrid(nn.Module):
         self.in_dim, self.n_levels, self.features = in_dim, n_levels, features
         self.table_size = int(table_size)
         growth = math.exp((math.log(max_res) - math.log(base_res)) / max(n_levels - 1, 1))
-        self.resolutions = [int(math.floor(base_res * growth ** i)) for i in range(n_levels)]
-        sizes = [min(self.table_size, (r + 1) ** in_dim) for r in self.resolutions]
-        self.tables = nn.ParameterList(
-            nn.Parameter(torch.empty(s, features).uniform_(-init_scale, init_scale)) for s in sizes)
+        self.resolutions = [int(math.floor(base_res * growth ** i + 1e-6)) for i in range(n_levels)]
+        self.is_dense = [(r + 1) ** in_dim <= self.table_size for r in self.resolutions]
+        self.dense = nn.ParameterList(
+            nn.Parameter(torch.empty((1, features) + (r + 1,) * in_dim).uniform_(-init_scale, init_scale))
+            for r, dense in zip(self.resolutions, self.is_dense) if dense)
+        hashed = [r for r, dense in zip(self.resolutions, self.is_dense) if not dense]
+        table = torch.empty(len(hashed) * self.table_size, features).uniform_(-init_scale, init_scale)
+        self.register_parameter("table", nn.Parameter(table) if hashed else None)
+        self.register_buffer("hashed_res", torch.tensor(hashed, dtype=torch.float32), persistent=False)
+        self.register_buffer("offsets", torch.arange(len(hashed)) * self.table_size, persistent=False)
         corners = torch.tensor(list(itertools.product((0, 1), repeat=in_dim)), dtype=torch.long)
         self.register_buffer("corners", corners, persistent=False)
         self.out_dim = n_levels * features
 
-    def _index(self, cell: torch.Tensor, res: int, size: int) -> torch.Tensor:
-        if (res + 1) ** self.in_dim <= size:
-            strides = torch.tensor([(res + 1) ** i for i in range(self.in_dim)], device=cell.device)
-            return (cell * strides).sum(-1)
+    def _hash(self, cell: torch.Tensor) -> torch.Tensor:
         h = cell[..., 0] * _PRIMES[0]
         for i in range(1, self.in_dim):
             h = h ^ (cell[..., i] * _PRIMES[i])
-        return h % size
+        return h % self.table_size
+
+    def _hashed_levels(self, unit: torch.Tensor) -> torch.Tensor:
+        """Features of every hashed level, (N, levels * F), levels coarse to fine."""
+        res = self.hashed_res[:, None, None]                                # (L, 1, 1)
+        pos = unit[None] * res                                              # (L, N, d)
+        base = torch.minimum(pos.floor(), res - 1)
+        frac = pos - base
+        cell = base.long()[:, :, None, :] + self.corners                    # (L, N, 2^d, d)
+        w = torch.where(self.corners.bool(), frac[:, :, None, :], 1 - frac[:, :, None, :]).prod(-1)
+        index = self._hash(cell) + self.offsets[:, None, None]              # (L, N, 2^d)
+        values = self.table.index_select(0, index.reshape(-1)).view(*index.shape, self.features)
+        out = (w[..., None] * values).sum(2)                                # (L, N, F)
+        return out.permute(1, 0, 2).reshape(unit.shape[0], -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        unit = (x.clamp(-1, 1) + 1) * 0.5
-        feats = []
-        for table, res in zip(self.tables, self.resolutions):
-            pos = unit * res
-            base = pos.floor().long().clamp(max=res - 1)
-            frac = pos - base
-            cell = base[:, None, :] + self.corners[None]                    # (N, 2^d, d)
-            w = torch.where(self.corners[None].bool(), frac[:, None, :], 1 - frac[:, None, :]).prod(-1)
-            vals = table[self._index(cell, res, table.shape[0])]            # (N, 2^d, F)
-            feats.append((w[..., None] * vals).sum(1))
+        x = x.clamp(-1, 1)
+        feats = [_sample_grid(grid, x) for grid in self.dense]
+        if self.table is not None:
+            feats.append(self._hashed_levels((x + 1) * 0.5))
         return torch.cat(feats, dim=1)

@@ -6,6 +6,11 @@ import numpy as np
 from engines.reservoir.params import AdaptationParams, ReservoirParams
 from engines.reservoir.topology import Topology
 
+# How a reservoir's inhibition is set (``BatchedReservoir.set_adaptation_mode``): at the global
+# balance g; learned by the local rule toward each neuron's target rate; or designed in one step
+# so that the targets are a fixed point.
+ADAPTATION_MODES = ("off", "local rule", "one-step")
+
 
 def draw_targets(adaptation: AdaptationParams, n: int, seed: int = 0) -> np.ndarray:
     """Per-neuron target rates rho_i (homogeneous, uniform or Beta-distributed)."""

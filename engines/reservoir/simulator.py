@@ -13,8 +13,8 @@ import scipy.sparse as sp
 
 from engines.errors import DivergenceError, InvalidInputError
 from engines.reservoir import kernel, simd
-from engines.reservoir.adaptation import draw_targets, learning_rates, one_step_design
-from engines.reservoir.params import AdaptationParams, ReservoirParams
+from engines.reservoir.adaptation import ADAPTATION_MODES, draw_targets, learning_rates, one_step_design
+from engines.reservoir.params import AdaptationParams, InvalidParameterError, ReservoirParams
 from engines.reservoir.topology import Topology, random_ei
 
 RUNAWAY_LIMIT = 1e6   # |input current| or |rate| above this is runaway activity
@@ -72,6 +72,7 @@ class State:
     adapt_on: np.ndarray
     step: int
     last_input: np.ndarray
+    designed: np.ndarray | None = None   # (B,) bool: inhibition set by the one-step design
 
 
 def _csr_arrays(matrix: sp.csr_matrix, index_dtype=np.int64):
@@ -125,6 +126,8 @@ class BatchedReservoir:
         self.inh_scale = np.tile(self.balances, (self.n, 1))
         self.inh_offset = np.zeros((self.n, self.batch))
         self.adapt_on = self._adaptive_default.copy()
+        self.designed = np.zeros(self.batch, dtype=bool)
+        self._design_input = 0.0
         self.step_count = 0
         self.last_input = np.zeros(self.topology.w_in.shape[1])
 
@@ -135,24 +138,73 @@ class BatchedReservoir:
 
     def snapshot(self) -> State:
         return State(self.rates.copy(), self.inh_scale.copy(), self.inh_offset.copy(),
-                     self.adapt_on.copy(), self.step_count, self.last_input.copy())
+                     self.adapt_on.copy(), self.step_count, self.last_input.copy(), self.designed.copy())
 
     def restore(self, state: State) -> None:
         self.rates, self.inh_scale = state.rates.copy(), state.inh_scale.copy()
         self.inh_offset, self.adapt_on = state.inh_offset.copy(), state.adapt_on.copy()
         self.step_count, self.last_input = state.step, state.last_input.copy()
+        if state.designed is not None:
+            self.designed = state.designed.copy()
 
     def set_adaptation(self, on) -> None:
-        """Switch the local rule on or off (bool or one bool per reservoir), mid-run if wanted."""
+        """Switch the local rule on or off (bool or one bool per reservoir), mid-run if wanted;
+        what it learned so far is kept (frozen while off)."""
         self.adapt_on = np.broadcast_to(np.asarray(on, dtype=bool), (self.batch,)).copy()
 
     def design_inhibition(self, mean_input=0.0, which=None) -> np.ndarray:
         """One-step design: set inhibitory row scales so the targets are a fixed point."""
         cols = range(self.batch) if which is None else np.atleast_1d(which)
+        self._design_input = mean_input
         for b in cols:
             self.inh_scale[:, b] = one_step_design(self.topology, self.params, self.targets[:, b], mean_input)
             self.inh_offset[:, b] = 0.0
+            self.designed[b] = True
         return self.inh_scale
+
+    # --- live settings: each acts on a running reservoir and keeps its activity --------------
+    def set_balance(self, balance: float) -> None:
+        """The global balance g = I/E of every reservoir in the batch. Inhibition the local rule
+        learned is kept (it learns on from g); a one-step design is made again."""
+        if not (np.isfinite(balance) and balance >= 0):
+            raise InvalidParameterError(f"the balance g must be a finite number >= 0, got {balance!r}")
+        self.params = self.params.with_(balance=float(balance))
+        self.balances = np.full(self.batch, self.params.balance)
+        self.inh_scale[:, ~self.designed] = self.params.balance
+        self._redesign()
+
+    def set_gain(self, gain: float) -> None:
+        """The slope c of the activation f(c (V - threshold)); a one-step design is made again."""
+        self.params = self.params.with_(gain=float(gain))
+        self._redesign()
+
+    def set_adaptation_mode(self, mode: str) -> None:
+        """How every neuron's inhibition is set, for every reservoir in the batch (ADAPTATION_MODES):
+        "off": at the global balance g (what the local rule learned is forgotten); "local rule":
+        learned toward the neuron's target rate, from g and what was learned so far; "one-step":
+        designed once so that the targets are a fixed point (for a zero-mean input, or the mean
+        input given to ``design_inhibition``)."""
+        if mode not in ADAPTATION_MODES:
+            raise InvalidParameterError(f"adaptation mode must be one of {ADAPTATION_MODES}, got {mode!r}")
+        self.set_adaptation(mode == "local rule")
+        if mode == "one-step":
+            self.design_inhibition(self._design_input)
+            return
+        self.designed[:] = False
+        self.inh_scale[:] = self.balances[None, :]
+        if mode == "off":
+            self.inh_offset[:] = 0.0
+
+    @property
+    def adaptation_mode(self) -> str:
+        """The mode of the first reservoir (of every one, after ``set_adaptation_mode``)."""
+        if self.designed[0]:
+            return "one-step"
+        return "local rule" if self.adapt_on[0] else "off"
+
+    def _redesign(self) -> None:
+        if self.designed.any():
+            self.design_inhibition(self._design_input, np.flatnonzero(self.designed))
 
     # --- stepping ----------------------------------------------------------------------------
     def _inputs(self, n_steps: int | None, inputs) -> np.ndarray:

@@ -6,7 +6,7 @@ with ``reset_activity()`` and ``run(u) -> states`` works (ours, or reservoirpy v
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -160,3 +160,15 @@ def evaluate(driver: Driver, task) -> TaskScore:
     driver.reset_activity()
     u = task.inputs()
     return task.score(driver.run(u), u)
+
+
+# The tasks by key (sweeps, the room); each class's ``name`` is what tables and plots show
+TASKS = {"mc": MemoryCapacity, "narma10": Narma10, "mackey_glass": MackeyGlass}
+
+
+def make_task(key: str, split: Split, seed: int, k_max: int = 100):
+    """The task ``key`` (one of TASKS) on ``split``; ``k_max`` is the memory task's longest delay."""
+    if key not in TASKS:
+        raise InvalidInputError(f"unknown task {key!r}; choose from {sorted(TASKS)}")
+    task = TASKS[key](split=split, seed=seed)
+    return replace(task, k_max=k_max) if key == "mc" else task

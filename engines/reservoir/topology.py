@@ -96,43 +96,27 @@ def from_signed(weights, w_in) -> Topology:
     return Topology(exc, inh, sp.csr_matrix(w.shape), w_in, None)
 
 
-def _is_neuron(name: str) -> bool:
-    from cect.Cells import is_herm_neuron
-    return is_herm_neuron(name)
+def celegans(params: ReservoirParams) -> Topology:
+    """The hermaphrodite C. elegans connectome, read by ``engines.worms.connectome`` (the lab's
+    one reader of the worm's anatomy) from cect's bundled cache (no network needed).
 
-
-def celegans(params: ReservoirParams, reader: str = "OpenWormUnifiedReader") -> Topology:
-    """The hermaphrodite C. elegans connectome from cect's bundled cache (no network needed).
-
-    A neuron is inhibitory when most of its outgoing chemical synapse count is GABAergic
-    (Dale's law per neuron); chemical weights are synapse counts normalised so that the mean
-    E and I drive are equal (balanced by construction, like random_ei). Gap junctions are the
-    symmetric Generic_GJ counts, normalised to mean row sum 1 and scaled by params.gap_scale
-    in the simulator.
+    A neuron is inhibitory when most of its outgoing chemical synapse count is GABAergic (Dale's
+    law per neuron, from the transmitter atlas that table carries); chemical weights are synapse
+    counts normalised so that the mean E and I drive are equal (balanced by construction, like
+    random_ei). Gap junctions are the symmetric Generic_GJ counts, normalised to mean row sum 1
+    and scaled by params.gap_scale in the simulator.
     """
-    import importlib
-    try:
-        module = importlib.import_module(f"cect.readers.{reader}")
-    except ImportError as error:
-        raise InvalidInputError(f"cect has no connectome reader named {reader!r}") from error
-    data = module.get_instance(from_cache=True)
-    keep = [i for i, name in enumerate(data.nodes) if _is_neuron(name)]
-    names = tuple(data.nodes[i] for i in keep)
-    conns = {k: np.asarray(v)[np.ix_(keep, keep)] for k, v in data.connections.items()}
-    if "GABA" not in conns:
-        raise InvalidInputError(f"reader {reader!r} has no neurotransmitter identities (no GABA class)")
-    gap = conns.pop("Generic_GJ", np.zeros((len(keep), len(keep))))
-    chemical = sum(conns.values())                         # [pre, post] synapse counts
-    gaba_share = conns["GABA"].sum(axis=1) / np.maximum(chemical.sum(axis=1), 1e-12)
-    excitatory = ~(gaba_share > 0.5)
-    post_pre = chemical.T                                  # rows = postsynaptic
+    from engines.worms.connectome import transmitter_connectome
+    anatomy = transmitter_connectome()
+    excitatory = ~(anatomy.transmitter_share("GABA") > 0.5)
+    post_pre = sum(anatomy.chemical.values()).T          # rows = postsynaptic
     exc = post_pre * excitatory[None, :]
     inh = post_pre * (~excitatory)[None, :]
     exc = exc / max(exc.sum(axis=1).mean(), 1e-12)
     inh = inh / max(inh.sum(axis=1).mean(), 1e-12)
-    gap = 0.5 * (gap + gap.T)
+    gap = 0.5 * (anatomy.gap + anatomy.gap.T)
     gap = gap / max(gap.sum(axis=1).mean(), 1e-12)
-    n = len(keep)
+    n = len(anatomy.neurons)
     rng = np.random.default_rng(params.seed)
     return Topology(sp.csr_matrix(exc), sp.csr_matrix(inh), sp.csr_matrix(gap),
-                    _input_weights(n, params, rng), excitatory, names)
+                    _input_weights(n, params, rng), excitatory, anatomy.neurons)

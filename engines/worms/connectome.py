@@ -3,6 +3,8 @@
 All read offline from installed data packages:
 - connectome: cect (C. elegans Connectome Toolbox) with ``from_cache=True`` (Cook 2019
   hermaphrodite by default); ``chemical[i, j]`` = synapses from i onto j, ``gap`` symmetric;
+- the same anatomy by transmitter class (``transmitter_connectome``), for models that need the
+  sign of each neuron's synapses (the reservoir room's C. elegans network);
 - positions: wormneuroatlas's data/anatlas_neuron_positions.txt (first line the names, then
   x y z rows), read directly because NeuroAtlas() calls a web service when constructed;
 - signal propagation: Randi et al. 2023 atlas (wormneuroatlas's funatlas.h5),
@@ -35,16 +37,28 @@ class Connectome:
 
         kind is 'chemical out' (neuron -> partner), 'chemical in' or 'gap junction'.
         """
-        if neuron not in NEURON_INDEX:
-            raise InvalidInputError(f"unknown neuron {neuron!r}")
-        i = NEURON_INDEX[neuron]
-        rows = []
-        for kind, weights in (("chemical out", self.chemical[i]), ("chemical in", self.chemical[:, i]),
-                              ("gap junction", self.gap[i])):
-            for j in np.flatnonzero(weights > 0):
-                rows.append((CANONICAL_NEURONS[j], kind, float(weights[j])))
-        table = pd.DataFrame(rows, columns=["partner", "kind", "weight"])
-        return table.sort_values(["weight", "partner"], ascending=[False, True], ignore_index=True)
+        return partner_table(CANONICAL_NEURONS, self.chemical, self.gap, neuron)
+
+
+PARTNER_KINDS = {"all": ("chemical out", "chemical in", "gap junction"),
+                 "chemical": ("chemical out", "chemical in"), "gap junction": ("gap junction",)}
+
+
+def partner_table(names, chemical: np.ndarray, gap: np.ndarray, neuron: str,
+                  kinds: str = "all") -> pd.DataFrame:
+    """Partners of ``neuron`` among ``names`` (the matrices' axis): partner, kind, weight,
+    heaviest first; ``kinds`` 'all', 'chemical' or 'gap junction'."""
+    names = list(names)
+    if neuron not in names:
+        raise InvalidInputError(f"unknown neuron {neuron!r}")
+    i = names.index(neuron)
+    rows = []
+    for kind, weights in (("chemical out", chemical[i]), ("chemical in", chemical[:, i]),
+                          ("gap junction", gap[i])):
+        if kind in PARTNER_KINDS[kinds]:
+            rows += [(names[j], kind, float(weights[j])) for j in np.flatnonzero(weights > 0)]
+    table = pd.DataFrame(rows, columns=["partner", "kind", "weight"])
+    return table.sort_values(["weight", "partner"], ascending=[False, True], ignore_index=True)
 
 
 def _data_file(package: str, name: str):
@@ -113,3 +127,53 @@ def signal_propagation_atlas(strain: str = "wt", quantity: str = "dFF") -> np.nd
     out = np.full((len(CANONICAL_NEURONS),) * 2, np.nan)
     out[np.ix_(slots[ok], slots[ok])] = values[np.ix_(ok, ok)]
     return out
+
+
+# cect's Cook 2019 readers label every chemical synapse "Generic_CS": they hold no transmitter
+# identities. cect's OpenWormUnifiedReader cache is the same Cook 2019 hermaphrodite anatomy with
+# each chemical synapse relabelled by its presynaptic neuron's transmitter from the neurotransmitter
+# atlas of Wang et al. 2024 (eLife 95402, Supplementary File 2, read by cect's Wang2024Reader),
+# with raw synapse counts and gap junctions, and without monoamine connections. (cect's
+# Wang2024Herm cache has the same labels but counts normalised to 1 and Bentley 2016's monoamine
+# connections added, so it cannot weight synapses.)
+TRANSMITTER_CONNECTOME = "OpenWormUnifiedReader"
+GAP_JUNCTIONS = "Generic_GJ"
+
+
+@dataclass(frozen=True)
+class TransmitterConnectome:
+    """The hermaphrodite's neurons (cect's list, in its table's order) and their synapses.
+
+    In that table a neuron whose only transmitters are monoamines, or unknown, has no outgoing
+    chemical synapses; one with two classical transmitters has each synapse listed once per
+    transmitter.
+    """
+    neurons: tuple[str, ...]
+    chemical: dict[str, np.ndarray]   # transmitter class -> (N, N) synapse counts, pre (row) -> post
+    gap: np.ndarray                   # (N, N) gap-junction counts as the table lists them
+
+    def transmitters(self, neuron: str) -> tuple[str, ...]:
+        """The classes of ``neuron``'s outgoing chemical synapses (its transmitters)."""
+        i = self.neurons.index(neuron)
+        return tuple(name for name, counts in self.chemical.items() if counts[i].sum() > 0)
+
+    def transmitter_share(self, transmitter: str) -> np.ndarray:
+        """Per neuron, the share of its outgoing chemical synapses in ``transmitter``'s class
+        (0 for a neuron without any)."""
+        if transmitter not in self.chemical:
+            raise InvalidInputError(f"the connectome has no {transmitter!r} synapses; it has {sorted(self.chemical)}")
+        total = sum(counts.sum(axis=1) for counts in self.chemical.values())
+        return self.chemical[transmitter].sum(axis=1) / np.maximum(total, 1e-12)
+
+
+@functools.lru_cache(maxsize=1)
+def transmitter_connectome() -> TransmitterConnectome:
+    """Cook 2019's hermaphrodite neurons with their synapses by transmitter class (cached)."""
+    import importlib
+
+    from cect.Cells import is_herm_neuron
+    data = importlib.import_module(f"cect.readers.{TRANSMITTER_CONNECTOME}").get_instance(from_cache=True)
+    keep = [i for i, name in enumerate(data.nodes) if is_herm_neuron(name)]
+    counts = {name: np.asarray(conns)[np.ix_(keep, keep)] for name, conns in data.connections.items()}
+    gap = counts.pop(GAP_JUNCTIONS, np.zeros((len(keep), len(keep))))
+    return TransmitterConnectome(tuple(data.nodes[i] for i in keep), counts, gap)

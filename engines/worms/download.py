@@ -9,6 +9,10 @@ local HTTP server on 127.0.0.1; ``file://`` folders work too):
 
 Offline (no route to the hub) raises ``OfflineError`` saying so; files already in the cache
 are kept and reported. Each file is written to a temporary name and renamed when complete.
+
+The hub's listing is not trusted: a listed name is reduced to its base name (``a/b.parquet`` is
+cached as ``b.parquet``; ``..``, ``/etc/x`` and empty names are refused with ``EngineError``) and
+the final path must lie inside the cache folder.
 """
 from __future__ import annotations
 
@@ -69,12 +73,27 @@ def fetch_harmonised(cache_dir=None, base_url: str = HUB_URL, dataset_id: str = 
     for index, name in enumerate(names):
         if progress:
             progress(name, index, len(names))
-        target = cache / name
+        target = cached_path(cache, name)
         if not target.exists():
             url = f"{base_url.rstrip('/')}/datasets/{dataset_id}/resolve/{revision}/{name}"
             _download(url, target, timeout)
         paths.append(target)
     return paths
+
+
+def cached_path(cache: Path, name: str) -> Path:
+    """Where a listed file goes: its base name inside ``cache``, or EngineError for a name that
+    is no file name or would land outside the cache."""
+    base = str(name).replace("\\", "/").rsplit("/", 1)[-1]
+    if base in ("", ".", "..") or "\x00" in base:
+        raise EngineError(f"the hub listed a file named {name!r}, which is not a file name; "
+                          "refusing to download it")
+    root = cache.resolve()
+    target = (root / base).resolve()
+    if target.parent != root:
+        raise EngineError(f"the hub listed {name!r}, which would be written outside the cache "
+                          f"{root}; refusing to download it")
+    return target
 
 
 def _download(url: str, target: Path, timeout: float) -> None:

@@ -1,6 +1,7 @@
 """Large datasets: recordings opened only when asked for, and a Dask long table for datashader.
 
-``LazyCollection`` lists a folder (or one harmonised parquet file) without reading traces;
+``LazyCollection`` lists a folder (or one harmonised parquet file) without reading traces, and
+reads each recording through the loaders with the same ``max_bytes`` bound as ``load``;
 ``long_table`` makes a Dask dataframe with one row per (worm, neuron, time) built one
 recording per partition, so datashader can aggregate collections that do not fit in memory.
 """
@@ -13,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from engines.errors import InvalidInputError
+from engines.worms.loaders import (COMPANION_SUFFIXES, FORMATS, list_worms, load,
+                                   load_harmonised_parquet)
 from engines.worms.model import Collection, Recording
 from engines.worms.neurons import NEURON_INDEX
 
-_SINGLE = (".h5", ".hdf5", ".csv", ".npz", ".nwb", ".mat", ".pickle", ".pkl")
+_SINGLE = tuple(suffix for suffix in FORMATS if suffix != ".parquet")  # one file, one recording or more
 LONG_COLUMNS = {"worm": "string", "neuron": "string", "slot": "int16", "column": "int32",
                 "time": "float64", "value": "float32"}
 
@@ -24,8 +27,9 @@ LONG_COLUMNS = {"worm": "string", "neuron": "string", "slot": "int16", "column":
 class LazyCollection:
     """Recordings of a folder or parquet file, each read on first access (a few kept cached)."""
 
-    def __init__(self, source, cache_size: int = 8):
+    def __init__(self, source, cache_size: int = 8, max_bytes: int | None = None):
         self.source = Path(source)
+        self.max_bytes = max_bytes
         if not self.source.exists():
             raise InvalidInputError(f"{self.source}: no such file or folder")
         self._entries = self._list_entries()
@@ -34,13 +38,11 @@ class LazyCollection:
     def _list_entries(self) -> list[tuple[str, Path, object]]:
         """(recording name, file, key inside the file) without reading any trace."""
         if self.source.suffix == ".parquet":
-            from engines.worms.loaders import list_worms
-            table = list_worms(self.source)
+            table = list_worms(self.source, max_bytes=self.max_bytes)
             return [(f"{d}/{w}", self.source, (d, w))
                     for d, w in zip(table["source_dataset"], table["worm"])]
         files = sorted(p for p in self.source.iterdir()
-                       if p.suffix.lower() in _SINGLE and not p.name.endswith("-labels.csv")
-                       and not p.name.endswith("-events.csv"))
+                       if p.suffix.lower() in _SINGLE and not p.name.endswith(COMPANION_SUFFIXES))
         return [(p.name[:-len("-data.h5")] if p.name.endswith("-data.h5") else p.stem, p, None)
                 for p in files]
 
@@ -51,11 +53,10 @@ class LazyCollection:
         return len(self._entries)
 
     def _load_uncached(self, index: int) -> Recording:
-        from engines.worms.loaders import load, load_harmonised_parquet
         name, path, key = self._entries[index]
         if key is not None:
-            return load_harmonised_parquet(path, worms=[key])[0]
-        return load(path)[0]
+            return load_harmonised_parquet(path, worms=[key], max_bytes=self.max_bytes)[0]
+        return load(path, max_bytes=self.max_bytes)[0]
 
     def __getitem__(self, key) -> Recording:
         if isinstance(key, str):

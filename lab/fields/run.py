@@ -1,15 +1,16 @@
 """The room's view of one field learning one target: an adapter over the engine's ``Trainer``.
 
-``FieldConfig`` holds the room's architecture parameters and ``FieldRun`` turns them into an
-engine field (``engines.fields.build_field`` with explicit sizes) and ``Trainer``; the training
-loop, divergence recovery and checkpoint state are the engine's. What stays here is the room's
-vocabulary: ``image_snapshot`` / ``shape_snapshot`` are plain dataclasses of numpy arrays that a
-view can draw without touching torch, and a checkpoint also carries the config and the target.
+``FieldRun`` turns a ``FieldConfig`` (lab.fields.config: a family and the knob values the room
+chose for it; the family's declaration supplies the rest) into an engine field and ``Trainer``, whose recipe (learning rate, batch
+size, schedule) is the family's own unless the room sets one. The training loop, divergence
+recovery and checkpoint state are the engine's. What stays here is the room's vocabulary:
+``image_snapshot`` / ``shape_snapshot`` are plain dataclasses of numpy arrays that a view can
+draw without touching torch, and a checkpoint also carries the config and the target.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -20,43 +21,13 @@ from engines.fields.devices import resolve_device
 from engines.fields.images import ImageTarget
 from engines.fields.meshing import extract_mesh, preview_surface, slice_plane
 from engines.fields.metrics import psnr
-from engines.fields.rbf import NeuRBF, image_kernels
-from engines.fields.registry import build_field
+from engines.fields.rbf import NeuRBF
 from engines.fields.sdf import SdfTarget
 from engines.fields.trainer import Trainer
+from lab.fields.config import MODELS, FieldConfig  # noqa: F401  (the room imports them from here)
+from lab.fields.units import kernel_view
 
-MODELS = {"gnf": "GNF (Gaussian RBF network)", "neurbf": "NeuRBF (adaptive kernels)",
-          "grid_mlp": "Dense grids + MLP", "hash_mlp": "Hash grid + MLP (Instant-NGP)",
-          "siren": "SIREN", "fourier_mlp": "Fourier-feature MLP"}
-CHECKPOINT_FORMAT = "neural-lab-fields/2"
-
-
-@dataclass(frozen=True)
-class FieldConfig:
-    """What decides a field's architecture (changing any of these needs a new field)."""
-    model: str = "gnf"
-    n_kernels: int = 32          # GNF: Gaussian units; NeuRBF: kernels in coordinate space
-    top_k: int = 4               # NeuRBF: kernels each point reads
-    grid_levels: int = 3
-    grid_resolution: int = 128   # finest grid level; coarser levels halve it
-    adaptive: bool = False       # NeuRBF: kernels keep moving after the k-means initialisation
-    seed: int = 0
-
-    def build(self, in_dim: int, out_dim: int):
-        """The engine field these parameters describe (seeded)."""
-        if self.model not in MODELS:
-            raise InvalidInputError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
-        levels, finest = self.grid_levels, self.grid_resolution
-        knob, sizes = {
-            "gnf": (finest, dict(n_units=self.n_kernels, levels=levels)),
-            "neurbf": (finest, dict(n_kernels=self.n_kernels, top_k=self.top_k, levels=levels,
-                                    adaptive=self.adaptive)),
-            "grid_mlp": (finest, dict(levels=levels)),
-            "hash_mlp": (2 ** 14, dict(n_levels=max(levels, 2), max_res=finest)),
-            "siren": (128, {}),
-            "fourier_mlp": (128, {}),
-        }[self.model]
-        return build_field(self.model, in_dim, out_dim, knob=knob, seed=self.seed, **sizes)
+CHECKPOINT_FORMAT = "neural-lab-fields/3"
 
 
 @dataclass
@@ -68,7 +39,7 @@ class ImageSnapshot:
     target: np.ndarray          # (H, W) or (H, W, 3) in [0, 1]
     reconstruction: np.ndarray  # same shape as target
     error: np.ndarray           # (H, W) mean absolute error over channels
-    kernels: dict | None        # centres (K, 2) in x, y; shapes (K, 2, 2); weight_norms (K,)
+    kernels: dict | None        # lab.fields.units.kernel_view: NeuRBF ellipses or GNF's unit map
     init_weights: np.ndarray | None = None  # (H, W) k-means weights (NeuRBF)
 
 
@@ -88,21 +59,10 @@ class ShapeSnapshot:
     slice_z: float = 0.0
 
 
-class FieldRun:
-    """A config, its engine ``Trainer`` and the room's snapshots of it."""
+class TrainerRun:
+    """The room's names for an engine trainer's state and live settings (``self.trainer``): what
+    ``FieldRun`` and the radiance run (lab.fields.radiance_run) share."""
 
-    def __init__(self, target, config: FieldConfig, learning_rate: float = 1e-2,
-                 batch_size: int = 4096, device: str = "cpu"):
-        self.target, self.config = target, config
-        self.is_image = isinstance(target, ImageTarget)
-        # the room trains open-ended presses of Train, so its rate is constant (final ratio 1);
-        # set_lr still composes with any schedule the engine is given. ``device`` ("cpu", "auto",
-        # "cuda") is where it trains, not part of the config: a checkpoint loads on any device
-        self.trainer = Trainer(config.build(target.in_dim, target.out_dim), target, lr=learning_rate,
-                               final_lr_ratio=1.0, batch_size=batch_size, seed=config.seed, threads=None,
-                               device=device)
-
-    # the room's names for the trainer's state
     field = property(lambda self: self.trainer.field)
     steps_done = property(lambda self: self.trainer.step_count)
     train_time = property(lambda self: self.trainer.wall_time)
@@ -125,20 +85,40 @@ class FieldRun:
     def set_batch_size(self, value: int) -> None:
         self.trainer.set_batch_size(value)
 
+    def remember_good_state(self) -> None:
+        self.trainer.remember_good_state()
+
+
+class FieldRun(TrainerRun):
+    """A config, its engine ``Trainer`` and the room's snapshots of it."""
+
+    def __init__(self, target, config: FieldConfig, learning_rate: float | None = None,
+                 batch_size: int | None = None, device: str = "cpu"):
+        self.target, self.config = target, config
+        self.is_image = isinstance(target, ImageTarget)
+        # the room trains open-ended presses of Train, so its rate is constant (final ratio 1);
+        # set_lr still composes with any schedule the engine is given. ``learning_rate`` and
+        # ``batch_size`` default to the family's tuned recipe. ``device`` ("cpu", "auto",
+        # "cuda") is where it trains, not part of the config: a checkpoint loads on any device
+        self.trainer = Trainer(config.build(target.in_dim, target.out_dim), target, lr=learning_rate,
+                               final_lr_ratio=1.0, batch_size=batch_size, seed=config.seed, threads=None,
+                               device=device)
+
     def set_adaptive(self, adaptive: bool) -> None:
         if isinstance(self.field, NeuRBF):
             self.field.rbf.set_adaptive(adaptive)
 
-    def remember_good_state(self) -> None:
-        self.trainer.remember_good_state()
-
     # ---- snapshots -----------------------------------------------------------------------
+    def snapshot(self, view) -> "ImageSnapshot | ShapeSnapshot":
+        """What the room shows now (``view``: a lab.fields.training.View)."""
+        return self.image_snapshot() if self.is_image else self.shape_snapshot(view.preview_resolution, view.slice_z)
+
     @torch.no_grad()
     def image_snapshot(self, with_kernels: bool = True, max_kernels: int = 1024) -> ImageSnapshot:
         t = self.target
         recon, error = self.trainer.reconstruction()
         target = t.display(t.image)
-        kernels = image_kernels(self.field, t.coords, max_kernels) if with_kernels else None
+        kernels = kernel_view(self.field, t, max_kernels) if with_kernels else None
         init = t.weight_map() if isinstance(self.field, NeuRBF) else None
         return ImageSnapshot(self.steps_done, self.train_time, self.last_loss, psnr(recon, target),
                              target, recon, error, kernels, init)
@@ -175,7 +155,7 @@ class FieldRun:
     # ---- checkpoints ---------------------------------------------------------------------
     def checkpoint_bytes(self) -> bytes:
         """The trainer's state, config and target, loadable with ``torch.load(weights_only=True)``."""
-        payload = {"format": CHECKPOINT_FORMAT, "config": asdict(self.config),
+        payload = {"format": CHECKPOINT_FORMAT, "config": self.config.as_dict(),
                    "task": "image" if self.is_image else "shape",
                    "target": target_payload(self.target), "trainer": self.trainer.state_dict()}
         buffer = io.BytesIO()
@@ -192,8 +172,9 @@ class FieldRun:
                 raise ValueError("not a Neural Lab fields checkpoint")
             config = FieldConfig(**payload["config"])
             state = payload["trainer"]
-            run = cls(target_from_payload(payload["target"]), config, state["base_lr"],
-                      state["batch_size"], device)
+            from lab.fields.radiance_run import make_run  # radiance runs read the same checkpoints
+            run = make_run(target_from_payload(payload["target"]), config, state["base_lr"],
+                           state["batch_size"], device)
         except InvalidInputError:
             raise
         except Exception as exc:  # torch.load raises many types for foreign files
@@ -206,6 +187,9 @@ def target_payload(target) -> dict:
     """Enough to rebuild the target: the pixels of an image, the name or mesh of a shape."""
     if isinstance(target, ImageTarget):
         return {"kind": "image", "image": torch.from_numpy(target.image.copy())}
+    if not isinstance(target, SdfTarget):
+        from lab.fields.radiance_run import scene_payload
+        return scene_payload(target)
     mesh = target.mesh
     return {"kind": "shape", "name": str(target.name),
             "vertices": torch.as_tensor(np.asarray(mesh.vertices), dtype=torch.float32),
@@ -216,6 +200,9 @@ def target_from_payload(payload: dict):
     if payload["kind"] == "image":
         image = payload["image"].numpy()
         return ImageTarget(image[..., 0] if image.shape[-1] == 1 else image, size=max(image.shape[:2]))
+    if payload["kind"] != "shape":
+        from lab.fields.radiance_run import scene_from_payload
+        return scene_from_payload(payload)
     from lab.fields.targets import SHAPE_POOL, shape_sources
     from engines.fields.shapes import ANALYTIC_SHAPES
     if payload["name"] in ANALYTIC_SHAPES:

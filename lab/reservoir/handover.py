@@ -1,6 +1,7 @@
 """Where the room's live run is stepped: in a worker process while it runs, in the room otherwise.
 
-``LiveHandover`` holds the room's ``LiveRun``. ``hand_over()`` makes it the worker's; the live
+``LiveHandover`` holds the room's ``LiveRun``, built by the room's ``build`` the first time it
+is needed (opening the room builds nothing). ``hand_over()`` makes it the worker's; the live
 task's ``pump()`` then starts the worker if there is none (``lab.worker``; the stepping itself is
 ``lab.reservoir.stepper``), gives it the run and takes its newest frame, keeping
 ``run.reservoir`` in step with each. ``bring_home()`` (pause, stop) takes the run back exactly
@@ -22,15 +23,28 @@ from lab.worker import Worker, WorkerError
 class LiveHandover:
     """The live run, handed to a worker process while it runs."""
 
-    def __init__(self, run: LiveRun, show: Callable[[LiveSnapshot], None]):
+    def __init__(self, build: Callable[[], LiveRun], show: Callable[[LiveSnapshot], None]):
         self.lock = threading.RLock()
-        self.run = run
+        self._build = build
+        self._run: LiveRun | None = None
         self._show = show                    # publishes a frame (called without the lock)
-        self._worker: Worker | None = None   # started by the first pump
+        self._worker: Worker[LiveStepper] | None = None   # started by the first pump
         self._away = False                   # the run is the worker's (handed over, or about to be)
         self._handed = False                 # the worker has it and steps it
         self._generation = 0
         self._closed = False
+
+    @property
+    def run(self) -> LiveRun:
+        """The run (built now if it never was); while away, as of the latest frame."""
+        with self.lock:
+            if self._run is None:
+                self._run = self._build()
+            return self._run
+
+    @property
+    def built(self) -> bool:
+        return self._run is not None
 
     @property
     def away(self) -> bool:
@@ -39,7 +53,7 @@ class LiveHandover:
     def replace(self, run: LiveRun) -> None:
         """A new network; if the run is away, the next pump hands this one over instead."""
         with self.lock:
-            self.run = run
+            self._run = run
             if self._away:
                 self._generation += 1
                 self._handed = False
@@ -49,12 +63,12 @@ class LiveHandover:
             self._away, self._handed = True, False
 
     def tell(self, **changes) -> None:
-        """A change the worker's run must follow now (live parameters, window, display)."""
+        """A change the worker's run must follow now (see LiveStepper.update)."""
         with self.lock:
             if self._handed:
                 self._generation += 1
                 try:
-                    self._worker.call("update", changes, self._generation)
+                    self._worker.remote.update(changes, self._generation)
                 except WorkerError:   # it died: the live task reports it
                     pass
 
@@ -63,13 +77,13 @@ class LiveHandover:
         (waiting up to ``timeout``). False when the worker has gone because the room closed or
         the server is exiting; DivergenceError when the activity ran away."""
         try:
-            worker = self._live_worker()
+            stepper = self._live_worker().remote
             with self.lock:
                 if self._away and not self._handed:
                     self._generation += 1
-                    worker.call("run", self.run, settings, self._generation)
+                    stepper.run(self.run, settings, self._generation)
                     self._handed = True
-            message = worker.call("next_message", timeout)
+            message = stepper.next_message(timeout)
         except WorkerError:
             if self._closed or not threading.main_thread().is_alive():   # the main thread ends at exit
                 return False
@@ -88,7 +102,7 @@ class LiveHandover:
                 return
             self._generation += 1
             try:
-                self.run = worker.call("pause", self._generation)
+                self._run = worker.remote.pause(self._generation)
             except WorkerError:   # it died: the run stays as of the latest frame
                 pass
 
@@ -103,10 +117,11 @@ class LiveHandover:
         if self._worker is not None:
             self._worker.close()
 
-    def _live_worker(self) -> Worker:
+    def _live_worker(self) -> Worker[LiveStepper]:
         """The worker process, started in the live task's thread (Run never waits for it)."""
         if self._worker is None or not self._worker.alive:
             worker = Worker(LiveStepper, preload=worker_preload(), name="reservoir-simulation")
+            worker.start()
             if self._closed:   # closed while it started
                 worker.close()
                 raise WorkerError("the room is closed")
@@ -122,7 +137,7 @@ class LiveHandover:
                 snapshot, state = payload
                 self.run.reservoir.restore(state)
             else:
-                message, self.run, snapshot = payload
+                message, self._run, snapshot = payload
                 self._away = self._handed = False
         self._show(snapshot)
         if kind == "failed":

@@ -4,10 +4,13 @@
 reservoir, the random input drive and a ``LiveWindow``, a ring of the last steps' rates and
 input currents. Appending a chunk costs O(chunk), whatever the window's length. A few times a
 second the window is frozen into a ``LiveSnapshot`` (plain arrays, copied) for the views.
+Live settings reach the run as engine calls, ``run.apply([(BatchedReservoir.set_balance, 0.5)])``,
+the same in the room and in the simulation process.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -90,24 +93,6 @@ class LiveWindow:
             targets=np.asarray(targets, dtype=float).copy(), neuron=neuron, regime=regime)
 
 
-def set_live_parameters(reservoir: BatchedReservoir, balance: float, gain: float, adaptation: str) -> None:
-    """Balance, gain and adaptation act on a running network, keeping its activity.
-
-    adaptation: "off" (every neuron's inhibition at g), "local rule" (each neuron's inhibition
-    learns toward its target rate, starting from g and what it learned so far) or "one-step"
-    (inhibition designed once so the targets are a fixed point).
-    """
-    reservoir.params = reservoir.params.with_(gain=gain, balance=balance)
-    reservoir.balances = np.array([balance])
-    reservoir.set_adaptation(adaptation == "local rule")
-    if adaptation == "one-step":
-        reservoir.design_inhibition(mean_input=0.0)   # the live input U[-1, 1] has mean 0
-    else:
-        reservoir.inh_scale[:] = balance
-        if adaptation == "off":
-            reservoir.inh_offset[:] = 0.0
-
-
 class LiveRun:
     """One reservoir driven by U[-1, 1] noise, with the window of its last steps."""
 
@@ -131,6 +116,11 @@ class LiveRun:
                 self.window.append(error.trace)
             raise
         return steps
+
+    def apply(self, calls: Iterable[tuple[Callable, object]]) -> None:
+        """Live settings: each (engine method, value) is called on the reservoir, keeping its activity."""
+        for method, value in calls:
+            method(self.reservoir, value)
 
     def snapshot(self, neuron: int, regime: str | None = None) -> LiveSnapshot:
         res = self.reservoir

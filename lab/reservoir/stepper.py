@@ -15,14 +15,13 @@ import time
 from concurrent.futures import Future
 
 from engines.reservoir.simulator import RunawayActivityError
-from lab.reservoir.live import LiveRun, set_live_parameters
+from lab.reservoir.live import LiveRun
 
 FIRST_CHUNK_STEPS = 25     # until the stepper has measured its speed
 MIN_CHUNK_SECONDS = 0.005
 MAX_CHUNK_SECONDS = 0.05   # a call (pause, a new g) is carried out within this
 MAX_CHUNK_STEPS = 5000     # bounds the memory of one chunk's rates (steps x N float32)
-LIVE_PARAMETERS = ("balance", "gain", "adaptation")
-SETTINGS = dict(neuron=0, frame_rate=12.0, speed=0)
+SETTINGS = dict(neuron=0, frame_rate=12.0, speed=0)   # what frames show, and how fast the run steps
 
 
 class _Newest:
@@ -69,7 +68,8 @@ class LiveStepper:
         self._call(self._start, run, settings, generation)
 
     def update(self, changes: dict, generation: int) -> None:
-        """Live parameters (balance, gain and adaptation together), window, neuron, frame_rate, speed."""
+        """``live``: engine calls [(method, value), ...] on the run's reservoir (live settings);
+        ``window``: the window's length; neuron, frame_rate, speed: see SETTINGS."""
         self._call(self._change, changes, generation)
 
     def pause(self, generation: int) -> LiveRun | None:
@@ -109,8 +109,7 @@ class LiveStepper:
         self._generation = generation
         if self._run is None:
             return
-        if "balance" in changes:
-            set_live_parameters(self._run.reservoir, *(changes[name] for name in LIVE_PARAMETERS))
+        self._run.apply(changes.get("live", ()))
         if "window" in changes:
             self._run.resize_window(changes["window"])
         self._settings.update({key: value for key, value in changes.items() if key in SETTINGS})

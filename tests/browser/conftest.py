@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import browser as lab_browser
+from benchmarks.browser import CHROMIUM, PageGuard, launch
 from lab.rooms import EXTRA_ROOMS_VARIABLE
-from tests.browser.chromium import CHROMIUM, launch
-from tests.browser.server import free_port, serve_lab, stop, wait_until_up
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "assets" / "screenshots"  # the README shows these
@@ -13,16 +13,31 @@ SCREENSHOTS = REPO / "assets" / "screenshots"  # the README shows these
 pytestmark = pytest.mark.browser
 
 
+LOGS: dict[str, Path] = {}   # base URL -> the server's log
+
+
 def served_lab(tmp_path_factory, extra_env=None):
-    port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "panel.log"
-    process = serve_lab(port, extra_env, log_path)
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/lab", process)
-        yield f"http://127.0.0.1:{port}"
+        with lab_browser.served_lab(extra_env, log_path) as base:
+            LOGS[base] = log_path
+            yield base
     finally:
-        stop(process)
-        print(log_path.read_text()[-5000:])
+        print(log_path.read_text()[-5000:])  # the server's log, shown with a failing test
+
+
+@pytest.fixture(autouse=True)
+def servers_still_up():
+    """Fail the test during which a served lab died, with its exit code and the end of its log
+    (otherwise every later test only says 'connection refused' and the cause is lost)."""
+    yield
+    for base, process in list(lab_browser.RUNNING.items()):
+        if process.poll() is not None:
+            log = LOGS.get(base)
+            tail = log.read_text()[-6000:] if log and log.exists() else "(no log)"
+            lab_browser.RUNNING.pop(base)
+            pytest.fail(f"the lab served at {base} died (exit code {process.returncode}); "
+                        f"the end of its log:\n{tail}")
 
 
 @pytest.fixture(scope="session")
@@ -48,23 +63,16 @@ def browser():
         chromium.close()
 
 
-class ConsoleErrors(list):
-    """Browser console errors of one page, ignoring the favicon the lab does not ship."""
-
-    def record(self, message):
-        if message.type == "error" and "favicon" not in message.text:
-            self.append(message.text)
-
-
 @pytest.fixture
 def page(browser):
+    """A fresh page whose guard fails the test on any console error, page error or request to
+    another host (a test names the errors it provokes on purpose with ``page.guard.expect``)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.console_errors = ConsoleErrors()
-    page.on("console", page.console_errors.record)
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    page.guard = PageGuard(page)
     yield page
     context.close()
+    page.guard.check()
 
 
 @pytest.fixture(scope="session")

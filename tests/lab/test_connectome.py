@@ -82,7 +82,8 @@ def test_export_writes_factors_partitions_and_enrichment(default_room, tmp_path)
     paths = default_room.export(str(tmp_path))
     names = sorted(p.split("/")[-1] for p in paths)
     assert names == ["connectome_enrichment.csv", "connectome_factors.npz", "connectome_pair.csv",
-                     "connectome_partitions.csv", "connectome_temporal.csv", "connectome_worm.csv"]
+                     "connectome_partitions.csv", "connectome_settings.json", "connectome_temporal.csv",
+                     "connectome_worm.csv"]
     with np.load(tmp_path / "connectome_factors.npz") as npz:
         assert npz["temporal"].shape == (35, default_room.rank)
         np.testing.assert_allclose(npz["weights"], default_room.result.weights)
@@ -115,7 +116,7 @@ def test_settings_reach_the_engine():
 
 
 def test_sbm_communities_and_rank_sweep():
-    model = ConnectomeRoom(**SMALL, community_method="sbm", max_blocks=3, sweep_ranks=(1, 3), n_restarts=2)
+    model = ConnectomeRoom(**SMALL, community_method="sbm", max_blocks=3, sweep_from=1, sweep_to=3, n_restarts=2)
     model.build()
     assert wait(model) == "finished", model.task.error
     assert all(len(np.unique(labels)) <= 3 for labels in model.communities.values())
@@ -124,8 +125,10 @@ def test_sbm_communities_and_rank_sweep():
     assert list(model.sweep_summary["rank"]) == [1, 2, 3]
     assert len(model.sweep_fits) == 6
     assert model.recommended_rank in (1, 2, 3) and f"rank {model.recommended_rank}" in model.recommendation
-    model.use_recommended_rank()
+    model.use_recommended_rank()                                # sets the rank and refits at it
     assert model.rank == model.recommended_rank
+    assert wait(model) == "finished", model.task.error
+    assert model.result.rank == model.recommended_rank
 
 
 @pytest.mark.parametrize("settings, error", [
@@ -133,6 +136,7 @@ def test_sbm_communities_and_rank_sweep():
     (dict(window_s=20.0, step_s=30.0), InvalidInputError),                  # step longer than window
     (dict(affinity="mutual_information", window_s=6.0, step_s=3.0), TooFewWindowsError),  # 10 samples
     (dict(window_s=200.0, step_s=10.0), TooFewWindowsError),                # longer than the recording
+    (dict(affinity="kernel", kernel_lag_s=10.0, window_s=20.0, step_s=10.0), TooFewWindowsError),  # lag > window/2
 ])
 def test_bad_settings_are_refused_before_any_work(settings, error):
     model = ConnectomeRoom(**{**SMALL, **settings})
@@ -177,14 +181,36 @@ def test_upload_round_trip_and_a_bad_upload_keeps_the_previous_one(tmp_path):
     labels = ["AVAL", "AVAR", "AVBL", "AVBR", "RIML", "RIMR"]
     save_plain_npz(recording("uploaded worm", labels), tmp_path / "worm.npz")
     model = ConnectomeRoom(rank=2, window_s=10.0, step_s=5.0, max_iter=20)
-    model.load_upload((tmp_path / "worm.npz").read_bytes(), "worm.npz")
-    assert model.source == "upload" and model.uploaded_label == "worm.npz"
+    model.load_upload([("worm.npz", (tmp_path / "worm.npz").read_bytes())])
+    assert model.source == "upload" and model.uploaded.label == "worm.npz"
     with pytest.raises(InvalidInputError):
-        model.load_upload(b"not a numpy archive", "broken.npz")
-    assert model.uploaded_label == "worm.npz"
+        model.load_upload([("broken.npz", b"not a numpy archive")])
+    assert model.uploaded.label == "worm.npz"
     model.build()
     assert wait(model) == "finished", model.task.error
     assert model.tensor.shape == (29, 1, 15) and model.tensor.worm_names == ("worm",)   # named after the file
+
+
+def test_server_paths_are_read_inside_the_data_folder_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEURAL_LAB_DATA", raising=False)
+    labels = ["AVAL", "AVAR", "AVBL", "AVBR", "RIML", "RIMR"]
+    save_plain_npz(recording("on disk", labels), tmp_path / "worm.npz")
+    model = ConnectomeRoom(rank=2, window_s=10.0, step_s=5.0, max_iter=20, source="data folder",
+                           path=str(tmp_path / "worm.npz"))
+    with pytest.raises(InvalidInputError, match="Recordings on the server are off.*NEURAL_LAB_DATA"):
+        model.build()
+    monkeypatch.setenv("NEURAL_LAB_DATA", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    with pytest.raises(InvalidInputError, match="outside the lab's data folder"):
+        model.build()
+    model.path = "../worm.npz"
+    with pytest.raises(InvalidInputError, match="outside the lab's data folder"):
+        model.build()
+    (tmp_path / "worm.npz").rename(tmp_path / "data" / "worm.npz")
+    model.path = "worm.npz"
+    model.build()
+    assert wait(model) == "finished", model.task.error
+    assert model.recordings_label == "worm.npz" and model.tensor.worm_names == ("worm",)
 
 
 def test_a_refused_setting_keeps_the_previous_results():
@@ -204,6 +230,7 @@ def test_pause_resume_stop_and_reset():
     wait_for_state(model, "running")
     model.pause()
     wait_for_state(model, "paused")
+    time.sleep(0.5)                  # the step in flight when Pause came lands, and its count is shown
     paused_at = model.task.steps_done
     time.sleep(0.5)
     assert model.task.steps_done == paused_at                  # nothing advances while paused
@@ -215,3 +242,21 @@ def test_pause_resume_stop_and_reset():
     assert model.tensor is None and model.result is None and model.communities == {}
     with pytest.raises(InvalidInputError, match="Build the tensor first"):
         model.factorise()
+
+
+def test_a_selected_neuron_lists_its_community_ties_and_synapses(default_room):
+    model = default_room
+    assert model.selected_in(0) is None                         # nothing picked yet
+    neuron = model.tensor.neurons[3]
+    model.selected_neuron = neuron
+    selected = model.selected_in(0)
+    i = model.tensor.neurons.index(neuron)
+    assert selected["neuron"] == neuron and selected["community"] == model.communities[0][i]
+    ties = selected["ties"]
+    matrix, names, _ = model.component_matrix(0)
+    row = pd.Series(matrix[names.index(neuron)], index=names).drop(neuron).sort_values(ascending=False)
+    assert list(ties.partner) == list(row.index[:len(ties)]) and np.allclose(ties.weight, row.iloc[:len(ties)])
+    assert (selected["synapses"].weight > 0).all()
+    model.selected_neuron = "not a neuron"
+    assert model.selected_in(0) is None
+    model.selected_neuron = ""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engines.reservoir.params import ReservoirParams
-from engines.reservoir.simulator import Reservoir, Trace
+from engines.reservoir.simulator import BatchedReservoir, Reservoir, Trace
 from lab.reservoir.live import LiveRun, LiveWindow
 from lab.reservoir.stepper import LiveStepper
 from lab.worker import Worker
@@ -75,7 +75,7 @@ def test_the_stepper_steps_a_run_applies_changes_and_hands_the_run_back():
     stepper.run(LiveRun(Reservoir(SMALL), window=40, input_seed=3), dict(frame_rate=20.0), generation=1)
     kind, generation, (snapshot, state) = wait_for_message(stepper, lambda m: m[2][0].step > 2000)
     assert (kind, generation) == ("frame", 1) and snapshot.rates.shape == (40, 60) and state.step >= snapshot.step
-    stepper.update(dict(balance=2.5, gain=10.0, adaptation="off", neuron=5, window=25), generation=2)
+    stepper.update(dict(live=[(BatchedReservoir.set_balance, 2.5)], neuron=5, window=25), generation=2)
     _, _, (snapshot, state) = wait_for_message(stepper, lambda m: m[1] == 2)
     assert np.allclose(state.inh_scale, 2.5) and snapshot.neuron == 5 and len(snapshot.times) <= 25
     run = stepper.pause(generation=3)
@@ -98,11 +98,12 @@ def test_the_run_steps_in_a_worker_process():
     worker = Worker(LiveStepper, name="reservoir-simulation-test")
     try:
         assert worker.pid != os.getpid()
-        worker.call("run", LiveRun(Reservoir(SMALL), window=30, input_seed=2), {}, 1)
+        stepper = worker.remote
+        stepper.run(LiveRun(Reservoir(SMALL), window=30, input_seed=2), {}, 1)
         deadline = time.monotonic() + 30
-        while (message := worker.call("next_message", 0.1)) is None or message[2][0].step < 1000:
+        while (message := stepper.next_message(0.1)) is None or message[2][0].step < 1000:
             assert time.monotonic() < deadline
-        assert worker.call("pause", 2).reservoir.step_count >= message[2][0].step
+        assert stepper.pause(2).reservoir.step_count >= message[2][0].step
     finally:
         worker.close()
     assert not worker.alive

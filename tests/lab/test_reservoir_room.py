@@ -2,11 +2,13 @@
 import time
 
 import numpy as np
+import param
 import pytest
 
 from engines.errors import InvalidInputError
 from lab.reservoir import ReservoirRoom
 from lab.reservoir.model import CHUNK_STEPS
+from lab.reservoir.settings import LIVE, with_role
 from tests.lab import polling
 
 SMALL = dict(n=100, in_degree=20)
@@ -21,6 +23,51 @@ def room():
     model = ReservoirRoom(**SMALL)
     yield model
     model.close()
+
+
+def test_opening_the_room_builds_nothing():
+    model = ReservoirRoom()
+    assert not model._handover.built and model._handover._worker is None
+    assert model.snapshot is None and model.spectrum is None and model.steps == 0
+    model.balance = 2.0                                    # settings change without building either
+    model.n = 300
+    assert not model._handover.built
+    assert model.reservoir.n == 300 and model.reservoir.params.balance == 2.0   # built on first use
+    model.close()
+
+
+def test_settings_are_declared_once_with_their_role():
+    assert set(LIVE) == {"balance", "gain", "adaptation"}
+    structure = with_role(ReservoirRoom, "structure")
+    assert {"n", "topology", "seed", "targets"} <= set(structure) and not set(structure) & set(LIVE)
+    assert set(ReservoirRoom.url_parameters) == set(structure) | set(LIVE) | {"task"}
+
+
+def other_value(parameter):
+    """A valid value other than the default, for any live setting."""
+    if isinstance(parameter, param.Selector):
+        return next(value for value in reversed(parameter.objects) if value != parameter.default)
+    return parameter.default + (parameter.bounds[1] - parameter.default) / 2
+
+
+def test_every_declared_live_setting_reaches_the_running_engine(room):
+    """Declaring a live setting (its parameter and engine method) is all it takes: it reaches the
+    reservoir stepped in the worker process, with the effect of the engine method."""
+    room.run()
+    wait_for(lambda: room.steps > 500)
+    new = {name: other_value(room.param[name]) for name in LIVE}
+    for name, value in new.items():
+        setattr(room, name, value)
+    held = room.steps
+    wait_for(lambda: room.steps > held + 500)               # frames after the change
+    room.pause()
+    engine = room.reservoir                                # the worker's own, handed back
+    expected = ReservoirRoom(**SMALL).reservoir            # the same network at the defaults ...
+    for name, value in new.items():
+        LIVE[name](expected, value)                        # ... told through the engine methods
+    assert engine.params == expected.params and list(engine.balances) == list(expected.balances)
+    assert engine.adaptation_mode == expected.adaptation_mode and np.array_equal(engine.adapt_on, expected.adapt_on)
+    np.testing.assert_allclose(engine.inh_scale, expected.inh_scale)
 
 
 def test_parameters_reach_the_engine():
@@ -49,7 +96,7 @@ def test_step_run_pause_and_reset(room):
     assert room.step() == CHUNK_STEPS
     assert room.snapshot.step == CHUNK_STEPS and room.snapshot.rates.shape == (CHUNK_STEPS, 100)
     room.run()
-    wait_for(lambda: room.snapshot.step > 1000)
+    wait_for(lambda: room.steps > 1000)
     room.pause()
     assert room.live.state == "paused"
     time.sleep(0.2)
@@ -171,7 +218,7 @@ def test_connectome_topology_runs_with_its_own_size(room):
 
 def test_pause_brings_the_run_back_and_step_continues_it(room):
     room.run()
-    wait_for(lambda: room.snapshot.step > 2000)
+    wait_for(lambda: room.steps > 2000)
     room.pause()
     held = room.reservoir.step_count
     assert room.snapshot.step == held                    # the run's exact state, shown
@@ -201,7 +248,7 @@ def test_a_dead_simulation_process_fails_the_run_and_the_next_run_starts_afresh(
     import os
     import signal
     room.run()
-    wait_for(lambda: room.snapshot.step > 1000)
+    wait_for(lambda: room.steps > 1000)
     os.kill(room._handover._worker.pid, signal.SIGKILL)     # the worker process dies
     wait_for(lambda: room.live.state == "failed")
     assert "stopped unexpectedly" in room.live.error

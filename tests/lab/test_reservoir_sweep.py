@@ -46,7 +46,7 @@ def test_sweep_fills_the_table_summary_and_regime_map(threads):
 
 
 def test_stopping_a_sweep_keeps_the_rows_so_far(threads):
-    room = ReservoirRoom(n=150, in_degree=20, sweep_balances=[1.0], sweep_seeds=6, sweep_workers=1,
+    room = ReservoirRoom(n=150, in_degree=20, sweep_balances=[1.0], sweep_seeds=6,
                          sweep_conditions=["static"])
     room.start_sweep(split=Split(warmup=100, train=1000, val=300, test=500), n_adapt=0, scheduler=threads)
     wait_for(lambda: room.sweep.steps_done >= 1 or len(room.sweep_table) >= 1)

@@ -90,7 +90,7 @@ def test_restart_stops_the_previous_run():
 
 
 def test_session_end_stops_the_task():
-    pn = pytest.importorskip("panel")
+    import panel as pn
     from bokeh.document import Document
     from panel.io.state import set_curdoc
 
@@ -105,3 +105,40 @@ def test_session_end_stops_the_task():
         callback(None)
     wait_for(lambda: not task.is_alive)
     assert task.state == "stopped"
+
+
+def test_work_made_in_a_background_thread_is_not_tied_to_another_session():
+    """In a task's thread Panel's current document falls back to whichever session the server's
+    loop is serving; a worker made there must not close when that session ends."""
+    import threading
+    import weakref
+    from types import SimpleNamespace
+
+    from bokeh.document import Document
+    from bokeh.io.doc import patch_curdoc
+    from bokeh.server.contexts import BokehSessionContext
+
+    from lab.sessions import on_session_end
+
+    other = Document()
+    context = BokehSessionContext("another-students-session", None, other)
+    context._request = SimpleNamespace(arguments={}, cookies={}, headers={})
+    other._session_context = weakref.ref(context)
+    with patch_curdoc(other):                   # the loop is serving another session right now
+        made_in_thread = threading.Thread(target=on_session_end, args=(lambda: None,))
+        made_in_thread.start()
+        made_in_thread.join()
+        assert not other.session_destroyed_callbacks
+        on_session_end(lambda: None)            # the same call from session code does register
+        assert len(other.session_destroyed_callbacks) == 1
+
+
+def test_a_paused_task_shows_every_step_it_took():
+    counter = []
+    task = BackgroundTask(publish_interval=3600)   # no progress published while running
+    task.start(counting_step(counter, delay=0.005), total_steps=10_000)
+    wait_for(lambda: len(counter) > 3)
+    task.pause()
+    wait_for(lambda: task.steps_done == len(counter))
+    assert task.state == "paused" and task.steps_done > 3
+    task.stop()

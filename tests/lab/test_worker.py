@@ -56,27 +56,39 @@ def worker():
 
 
 def test_calls_run_in_a_child_process_and_keep_its_state(worker):
-    assert worker.call("pid") != os.getpid() and worker.alive
-    assert worker.call("add") == 6 and worker.call("add", k=4) == 10
-    assert np.array_equal(worker.call("bump_tensor"), [1, 1, 1])
+    assert worker.remote.pid() != os.getpid() and worker.alive
+    assert worker.remote.add() == 6 and worker.remote.add(k=4) == 10
+    assert np.array_equal(worker.remote.bump_tensor(), [1, 1, 1])
 
 
 def test_results_are_copies_not_views_of_the_childs_tensors(worker):
-    first = worker.call("bump_tensor")
-    worker.call("bump_tensor")
+    first = worker.remote.bump_tensor()
+    worker.remote.bump_tensor()
     assert torch.equal(first, torch.ones(3))  # torch's shared-memory pickling is not used
 
 
 def test_engine_errors_keep_their_type_and_other_errors_become_worker_errors(worker):
     with pytest.raises(InvalidInputError, match="that input is refused"):
-        worker.call("refuse")
+        worker.remote.refuse()
     with pytest.raises(WorkerError, match="ZeroDivisionError"):
-        worker.call("divide_by_zero")
+        worker.remote.divide_by_zero()
     with pytest.raises(WorkerError, match="AttributeError"):
-        worker.call("no_such_method")
-    assert worker.call("add") == 6  # the child lives on
+        worker.remote.no_such_method()
+    assert worker.remote.add() == 6  # the child lives on
+    refused = Worker(Counter, -1, preload=PRELOAD)
     with pytest.raises(InvalidInputError, match="starts at 0"):
-        Worker(Counter, -1, preload=PRELOAD)
+        refused.start()
+    assert refused.pid is None  # nothing left running; the next call tries afresh
+    refused.close()
+
+
+def test_the_child_starts_at_the_first_call_not_before():
+    worker = Worker(Counter, 5, preload=PRELOAD)
+    assert worker.pid is None and not worker.alive
+    assert worker.remote.add() == 6 and worker.alive
+    worker.close()
+    with pytest.raises(WorkerError, match="closed"):
+        worker.remote.add()
 
 
 def test_a_call_waits_its_turn_behind_a_busy_loop(worker):
@@ -84,39 +96,40 @@ def test_a_call_waits_its_turn_behind_a_busy_loop(worker):
 
     def busy_loop():
         while not stop.is_set():
-            worker.call("wait", 0.02)
+            worker.remote.wait(0.02)
 
     thread = threading.Thread(target=busy_loop)
     thread.start()
     try:
         time.sleep(0.1)
-        assert worker.call("add") == 6  # served in turn, not starved by the loop
+        assert worker.remote.add() == 6  # served in turn, not starved by the loop
     finally:
         stop.set()
         thread.join()
 
 
 def test_a_dead_child_is_reported_and_can_be_restarted(worker):
-    first_pid = worker.call("pid")
+    first_pid = worker.remote.pid()
     with pytest.raises(WorkerError, match="stopped unexpectedly"):
-        worker.call("exit_abruptly")
+        worker.remote.exit_abruptly()
     assert not worker.alive
     worker.restart()
-    assert worker.call("add") == 6 and worker.call("pid") != first_pid
+    assert worker.remote.add() == 6 and worker.remote.pid() != first_pid
 
 
 def test_close_ends_the_child_and_later_calls_fail(worker):
+    worker.start()
     process = worker._process
     worker.close()
     assert not process.is_alive()
     with pytest.raises(WorkerError, match="closed"):
-        worker.call("add")
+        worker.remote.add()
 
 
 def test_close_ends_a_child_stuck_in_a_call():
     worker = Worker(Counter, preload=PRELOAD)
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(pytest.raises(WorkerError, worker.call, "wait", 60)))
+    thread = threading.Thread(target=lambda: outcome.append(pytest.raises(WorkerError, worker.remote.wait, 60)))
     thread.start()
     time.sleep(0.3)
     worker.close(timeout=0.5)
@@ -126,6 +139,7 @@ def test_close_ends_a_child_stuck_in_a_call():
 
 def test_a_forgotten_worker_takes_its_child_with_it():
     worker = Worker(Counter, preload=PRELOAD)
+    worker.start()
     process = worker._process
     del worker
     process.join(5)
@@ -139,6 +153,7 @@ def test_the_child_ends_with_the_browser_session():
     doc = Document()
     with set_curdoc(doc):
         worker = Worker(Counter, preload=PRELOAD)
+    worker.start()
     process = worker._process
     assert doc.session_destroyed_callbacks, "the worker did not register with its session"
     for callback in list(doc.session_destroyed_callbacks):

@@ -1,4 +1,1 @@
-"""The dynamic-connectome room's views; ``build_room()`` is what the shell calls."""
-from views.connectome.room import ConnectomeView, build_room
-
-__all__ = ["ConnectomeView", "build_room"]
+"""The dynamic-connectome room's views; ``views.connectome.room:build_room()`` is what the shell calls."""

@@ -36,14 +36,15 @@ def community_scene(all_positions, positions, labels) -> pv.Plotter:
     plotter.set_background("white")
     context = all_positions.dropna()
     if len(context):
-        plotter.add_mesh(_spheres(_points(context), 0.03), color=CONTEXT_COLOUR)
+        plotter.add_mesh(_spheres(_points(context), 0.04), color=CONTEXT_COLOUR)
     placed = positions.notna().all(axis=1).to_numpy()
     labels = np.asarray(labels)[placed]
     for community in np.unique(labels):
-        cloud = _spheres(_points(positions[placed][labels == community]), 0.09)
+        cloud = _spheres(_points(positions[placed][labels == community]), 0.1)
         plotter.add_mesh(cloud, color=community_colour(community))
     plotter.view_xz()
-    plotter.camera.zoom(1.6)
+    plotter.camera.Dolly(1.9)  # the worm (long and thin) across the view (vtk.js ignores a zoom)
+    plotter.reset_camera_clipping_range()
     return plotter
 
 

@@ -16,41 +16,43 @@ def community_colour(community: int) -> str:
     return COMMUNITY_COLOURS[int(community) % len(COMMUNITY_COLOURS)]
 
 
-def empty_state(text: str, height: int = 220) -> hv.Text:
-    """A message in place of a figure whose data does not exist yet ("no tensor yet")."""
-    return hv.Text(0, 0, text).opts(xaxis=None, yaxis=None, toolbar=None, height=height,
-                                    responsive=True, show_frame=False)
-
-
 def ntf_error_curve(data) -> hv.Curve:
     """The relative error after each sweep of the factorisation."""
     errors = list(data)
     frame = pd.DataFrame({"sweep": np.arange(1, len(errors) + 1), "error": errors})
-    return hv.Curve(frame, "sweep", "error").opts(
-        title="NTF relative error (observed entries)", height=220, responsive=True,
+    return hv.Curve(frame, ("sweep", "HALS sweep"), ("error", "relative error")).opts(
+        title="NTF relative error (observed entries)", height=240, responsive=True,
         tools=["hover"], color="#2f4f73")
 
 
 def worm_coverage_bars(worm_names, observed_fraction) -> hv.Bars:
     data = pd.DataFrame({"worm": list(worm_names), "observed": observed_fraction})
-    return hv.Bars(data, "worm", "observed").opts(
-        title="Observed pairs per worm (rest masked)", height=220, responsive=True,
+    return hv.Bars(data, "worm", ("observed", "fraction of pairs observed")).opts(
+        title="Observed pairs per worm (rest masked)", height=240, responsive=True,
         xrotation=45, ylim=(0, 1), tools=["hover"], color="#6c8ebf")
 
 
-def rank_selection(summary: pd.DataFrame, fits: pd.DataFrame, recommended: int | None) -> hv.Layout:
-    """Error, core consistency and factor match score against rank; every restart as a dot."""
+RANK_PANELS = (("error", "Reconstruction error", "relative error"),
+               ("core_consistency", "Core consistency", "core consistency (%)"),
+               ("factor_match_score", "Restart agreement", "factor match score"))
+
+
+def rank_selection(summary: pd.DataFrame, fits: pd.DataFrame, recommended: int | None) -> list[hv.Overlay]:
+    """Error, core consistency and factor match score against rank, each its own figure (one
+    Layout of three responsive plots collapsed to zero height in the page); restarts as grey dots."""
     panels = []
-    for column, title in (("error", "Reconstruction error"), ("core_consistency", "Core consistency"),
-                          ("factor_match_score", "Factor match score between restarts")):
-        curve = hv.Curve(summary, "rank", column).opts(color="#2f4f73")
-        overlay = curve * hv.Scatter(summary, "rank", column).opts(size=7, color="#2f4f73", tools=["hover"])
+    for column, title, label in RANK_PANELS:
+        curve = hv.Curve(summary, "rank", (column, label)).opts(color="#2f4f73")
+        overlay = curve * hv.Scatter(summary, "rank", (column, label)).opts(size=7, color="#2f4f73", tools=["hover"])
         if column in fits:
-            overlay = overlay * hv.Scatter(fits, "rank", column).opts(size=5, color="#999999", alpha=0.7)
+            overlay = overlay * hv.Scatter(fits, "rank", (column, label)).opts(size=5, color="#999999", alpha=0.7)
         if recommended is not None:
             overlay = overlay * hv.VLine(recommended).opts(color="#c62828", line_dash="dashed")
-        panels.append(overlay.opts(title=title, height=260, responsive=True, xticks=list(summary["rank"])))
-    return hv.Layout(panels).cols(3)
+        ranks = list(summary["rank"])
+        panels.append(overlay.opts(title=title, height=280, min_width=220, responsive=True, xticks=ranks,
+                                   xlim=(min(ranks) - 0.5, max(ranks) + 0.5), xlabel="rank (components)",
+                                   ylabel=label))
+    return panels
 
 
 def affinity_matrix(matrix: np.ndarray, names: list[str], labels: np.ndarray, title: str) -> hv.Overlay:
@@ -60,7 +62,8 @@ def affinity_matrix(matrix: np.ndarray, names: list[str], labels: np.ndarray, ti
     the page slow to draw. Hover gives the row and column number in the community order.
     """
     n = len(names)
-    image = hv.Image(matrix, bounds=(0, 0, n, n), kdims=["column", "row"], vdims=["affinity"]).opts(
+    image = hv.Image(matrix, bounds=(0, 0, n, n), kdims=["column", "row"],
+                     vdims=[("affinity", "affinity (component max 1)")]).opts(
         cmap="viridis", tools=["hover"], colorbar=True, xaxis=None, yaxis=None)
     edges = np.flatnonzero(np.diff(labels)) + 1
     starts, ends = np.r_[0, edges], np.r_[edges, n]
@@ -91,15 +94,28 @@ def temporal_profile(centres_s, profile, epochs: pd.DataFrame, reversal) -> hv.O
 
 def worm_loadings(worm_names, loadings) -> hv.Bars:
     data = pd.DataFrame({"worm": list(worm_names), "loading": loadings})
-    return hv.Bars(data, "worm", "loading").opts(title="Worm loadings", height=220, responsive=True,
-                                                 xrotation=45, tools=["hover"], color="#6c8ebf")
+    return hv.Bars(data, "worm", ("loading", "loading (unit-norm column)")).opts(
+        title="Worm loadings", height=220, responsive=True, xrotation=45, tools=["hover"], color="#6c8ebf")
 
 
-def community_graph(nodes: pd.DataFrame, edges: pd.DataFrame, title: str) -> hv.Graph:
+def _tap_selects_points_only(plot, _element) -> None:
+    """A tap selects a neuron's point, never its name (a selected name fades all the others)."""
+    from bokeh.models import TapTool
+    for tool in plot.state.select(type=TapTool):
+        tool.renderers = [plot.handles["glyph_renderer"]]
+
+
+def community_graph(nodes: pd.DataFrame, edges: pd.DataFrame, title: str) -> tuple[hv.Overlay, hv.Points]:
+    """The component's strongest edges and its neurons, named and coloured by community, and the
+    neurons' Points (a tap on one selects it: attach a Selection1D stream to them; HoloViews'
+    Graph has no selection to attach one to)."""
     nodes = nodes.assign(colour=[community_colour(c) for c in nodes.community])
     graph_nodes = hv.Nodes(nodes, ["x", "y", "index"], ["neuron", "community", "colour"])
-    graph = hv.Graph((edges, graph_nodes), ["source", "target"], ["weight"])
+    graph = hv.Graph((edges, graph_nodes), ["source", "target"], ["weight"]).opts(
+        node_size=0, edge_alpha=0.35, edge_line_width=hv.dim("weight") * 3, xaxis=None, yaxis=None)
+    neurons = hv.Points(nodes, ["x", "y"], ["neuron", "community", "colour"]).opts(
+        color="colour", size=11, line_color="#333", tools=["hover", "tap"], nonselection_alpha=0.35,
+        selection_line_color="black", selection_line_width=2,
+        hover_tooltips=[("neuron", "@neuron"), ("community", "@community")], hooks=[_tap_selects_points_only])
     labels = hv.Labels(nodes, ["x", "y"], "neuron").opts(text_font_size="7pt", yoffset=0.04, text_color="#333")
-    return (graph.opts(node_color="colour", node_size=11, edge_alpha=0.35,
-                       edge_line_width=hv.dim("weight") * 3, tools=["hover"], xaxis=None, yaxis=None)
-            * labels).opts(title=title, height=460, responsive=True)
+    return (graph * neurons * labels).opts(title=title, height=460, responsive=True), neurons

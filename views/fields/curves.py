@@ -38,6 +38,9 @@ class Curves:
         for index, source in enumerate(self.sources):
             fig.line("time", column, source=source, color=COLOURS[index], line_width=2,
                      legend_label=("model", "rival")[index])
+            # markers too: a short run (a few Steps) has one or two points, which a line alone never shows
+            fig.scatter("time", column, source=source, color=COLOURS[index], size=4,
+                        legend_label=("model", "rival")[index])
         fig.add_tools(HoverTool(tooltips=[("step", "@step"), (label, f"@{column}"), ("time", "@time s")]))
         fig.legend.location = "bottom_right" if column == "metric" else "top_right"
         return fig

@@ -1,82 +1,50 @@
-"""The worm's neurons at their anatomical positions (wormneuroatlas), coloured by activity at
-the time cursor: a pyvista 3D view and a clickable side view (click a neuron to add its trace;
-the VTK pane reports no picks to the server, so picking happens in the side view)."""
+"""The 3D anatomy tab: the worm's neurons at their atlas positions (wormneuroatlas), coloured
+by what the room colours neurons by, pickable (views/anatomy3d.py), with the traces that have
+no identity listed apart (they have no position and are never drawn at the origin)."""
 from __future__ import annotations
 
-import time as clock
-
-import holoviews as hv
-import numpy as np
-import pandas as pd
 import panel as pn
-import pyvista as pv
 
-pv.OFF_SCREEN = True
-SYNC_INTERVAL_S = 1.0  # server-side VTK renders are slow: at most one sync per second
-UNRECORDED_VALUE = np.nan
+from views.anatomy3d import NeuronScene3D
+from views.worms.tab import RoomTab
 
-
-class Anatomy3D:
-    """A pyvista scene of small spheres, one per neuron, recoloured by assigning new arrays."""
-
-    def __init__(self, positions: pd.DataFrame, height: int = 380, width: int = 860):
-        self._plotter = pv.Plotter(off_screen=True)
-        self._plotter.background_color = "white"
-        self._sphere = pv.Sphere(radius=0.035, theta_resolution=10, phi_resolution=10)
-        self._mesh = None
-        self._last_sync = 0.0
-        self._build_scene(positions)
-        # The pane is made after the scene exists: the browser takes its first camera from it.
-        self.pane = pn.pane.VTK(self._plotter.ren_win, height=height, width=width,
-                                orientation_widget=True, enable_keybindings=True)
-
-    def _per_vertex(self, values: np.ndarray) -> np.ndarray:
-        return np.repeat(values, self._sphere.n_points).astype(np.float32)
-
-    def show(self, positions: pd.DataFrame) -> None:
-        """Rebuild the scene for a new recording (positions with x, y, z, recorded, activity)."""
-        self._build_scene(positions)
-        self.pane.synchronize()
-        self.pane.reset_camera()  # fit the whole worm in the browser's view too
-
-    def _build_scene(self, positions: pd.DataFrame) -> None:
-        points = positions[["y", "x", "z"]].to_numpy(dtype=np.float32)  # body axis along x
-        glyphs = pv.PolyData(points).glyph(geom=self._sphere, scale=False, orient=False)
-        glyphs.point_data["activity"] = self._per_vertex(self._values(positions))
-        self._plotter.clear()
-        self._mesh = glyphs
-        self._plotter.add_mesh(glyphs, scalars="activity", cmap="viridis", nan_color="#d0d0d0",
-                               nan_opacity=1.0, show_scalar_bar=True,
-                               scalar_bar_args={"title": "activity"})
-        self._plotter.camera_position = "xz"
-        self._plotter.camera.elevation = 20  # a little from above: depth reads better
-        self._plotter.reset_camera()
-        self._plotter.camera.zoom(2.0)  # the worm is long and thin: fill the width
-
-    @staticmethod
-    def _values(positions: pd.DataFrame) -> np.ndarray:
-        return np.where(positions["recorded"], positions["activity"], UNRECORDED_VALUE)
-
-    def recolour(self, positions: pd.DataFrame, force: bool = False) -> bool:
-        """New activity colours; synced to the browser at most once per SYNC_INTERVAL_S."""
-        if self._mesh is None:
-            return False
-        now = clock.monotonic()
-        if not force and now - self._last_sync < SYNC_INTERVAL_S:
-            return False
-        self._mesh.point_data["activity"] = self._per_vertex(self._values(positions))
-        self._last_sync = now
-        self.pane.synchronize()
-        return True
+INTRO = ("Neurons at their anatomical positions (wormneuroatlas), coloured by the room's "
+         "colouring; grey: not recorded in this worm; orange halo: traces shown. **Click a "
+         "neuron** to add its trace and list its partners; hover to read its name and value.")
 
 
-def side_view(positions: pd.DataFrame, title: str, height: int = 300) -> hv.Points:
-    """Neurons projected on the body axis (y) and the dorsoventral axis (z), tappable."""
-    table = positions.reset_index().rename(columns={"index": "neuron"})
-    table["activity"] = np.where(table["recorded"], table["activity"], np.nan)
-    table["size"] = np.where(table["recorded"], 9, 4)
-    return hv.Points(table, kdims=["y", "z"], vdims=["activity", "neuron", "size", "recorded"]).opts(
-        color="activity", cmap="viridis", size="size", nonselection_alpha=0.9, colorbar=True,
-        responsive=True, height=height, tools=["tap", "hover"], xlabel="anterior → posterior",
-        ylabel="ventral → dorsal", title=title, clipping_colors={"NaN": "#cccccc"},
-        line_color="#555555", line_width=0.3)
+class AnatomyTab(RoomTab):
+    """The 3D scene and what cannot be placed in it."""
+
+    def __init__(self, model, **params):
+        super().__init__(model, **params)
+        self.scene = NeuronScene3D(on_pick=model.pick, height=460)
+        self.unplaced = pn.pane.Markdown("", css_classes=["unplaced-neurons"], sizing_mode="stretch_width")
+        self.notice = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self._layout[:] = [pn.pane.Markdown(INTRO), self.notice, self.scene, self.unplaced]
+
+    def draw(self) -> None:
+        """A new recording (or a new colouring): positions, colours, marks and the lists."""
+        m = self.model
+        values, label = m.neuron_values()
+        clim = (-1.0, 1.0) if m.colour_by == "correlation" else None
+        self.scene.show(m.positions(), values, label, clim)
+        self.mark()
+        unplaced = m.unplaced()
+        self.unplaced.object = (f"**{len(unplaced)} traces without identity** (no position, not "
+                                f"drawn): {', '.join(unplaced[:40])}{' ...' if len(unplaced) > 40 else ''}"
+                                if unplaced else "")
+        self.notice.object, self.notice.visible = m.notice, bool(m.notice)
+
+    def recolour(self) -> None:
+        """The time cursor moved: activity colours at the new time."""
+        if self.model.recording is not None and self.model.colour_by == "activity":
+            values, label = self.model.neuron_values()
+            self.scene.recolour(values, label)
+
+    def mark(self) -> None:
+        if self.model.recording is not None:
+            self.scene.mark(self.model.selected, self.model.focus)
+
+    def close(self) -> None:
+        self.scene.close()

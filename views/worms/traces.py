@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 
 EVENT_COLOURS = {"behaviour": "#d62728", "stimulus": "#1f77b4"}
-BEHAVIOUR_UNITS = {"velocity": "velocity", "head_angle": "head angle (rad)", "pumping": "pumping (Hz)",
-                   "angular_velocity": "angular velocity", "worm_curvature": "curvature"}
+# Behaviour as the Flavell lab records it (Atanas et al. 2023); the simulation uses the same units.
+BEHAVIOUR_UNITS = {"velocity": "velocity (mm/s)", "head_angle": "head angle (rad)",
+                   "pumping": "pumping (Hz)", "angular_velocity": "angular velocity (rad/s)",
+                   "worm_curvature": "body curvature (rad)"}
 
 
 TRACK_HEIGHT = 90
@@ -53,7 +55,7 @@ def stacked_plot(time: np.ndarray, series: dict, spans, cursor, title: str, ylab
     ticks = [(n - 1 - i + 0.42, name) for i, name in enumerate(names)]
     return (overlay * cursor()).opts(
         title=title, responsive=True, height=max(140, 34 * n + 70), yticks=ticks, ylabel="",
-        xaxis=xaxis, show_legend=False, ylim=(-0.2, n), show_grid=True)
+        xlabel="time (s)", xaxis=xaxis, show_legend=False, ylim=(-0.2, n), show_grid=True)
 
 
 def stacked(time: np.ndarray, traces: dict, behaviour: dict, events: pd.DataFrame, cursor,

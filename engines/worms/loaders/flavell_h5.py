@@ -110,9 +110,14 @@ def load_flavell_h5(path, labels_csv=None, trace_key: str = TRACE_KEY) -> Record
                                           if labels_csv.exists() else f"traces from {trace_key}"})
 
 
-def load_flavell_folder(folder, trace_key: str = TRACE_KEY) -> Collection:
-    """Every ``*-data.h5`` (or ``*.h5``) file in a folder, in name order."""
+def flavell_files(folder) -> list[Path]:
+    """The recordings of a folder of Flavell-lab files: every ``*-data.h5`` (or ``*.h5``), in name order."""
     folder = Path(folder)
-    files = sorted(folder.glob("*-data.h5")) or sorted(folder.glob("*.h5"))
+    return sorted(folder.glob("*-data.h5")) or sorted(folder.glob("*.h5"))
+
+
+def load_flavell_folder(folder, trace_key: str = TRACE_KEY) -> Collection:
+    """Every recording of ``flavell_files(folder)``."""
+    folder = Path(folder)
     return Collection(name=folder.name, recordings=[load_flavell_h5(f, trace_key=trace_key)
-                                                    for f in files])
+                                                    for f in flavell_files(folder)])

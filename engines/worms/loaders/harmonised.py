@@ -8,17 +8,20 @@ raw_data_file, smooth_method, interpolate_method, normalization_method, max_time
 Pickle (the preprocessing code's per-dataset file): a dict worm -> dict with calcium_data
 (T x slots), time_in_seconds (T or T x 1), slot_to_neuron (slot -> name), a labelled mask
 (labeled_neurons_mask / labeled_neuron_mask), source_dataset, worm, dt. A file holding one
-worm's dict is read too. Pickles can run code when opened: only open files you trust.
+worm's dict is read too. Pickles can run code when opened, so they are read through an
+allow-list unpickler (safe_pickle.py) that refuses every name those files do not need.
+
+``max_bytes`` bounds what a read may take in memory, checked before the read (footprint.py).
 """
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from engines.worms.loaders import footprint, safe_pickle
 from engines.worms.loaders._common import invalid, map_labels, nan_run_warnings, time_from_zero
 from engines.worms.model import Collection, Recording
 
@@ -28,9 +31,11 @@ VARIANTS = {"resampled": ("calcium_data", "time_in_seconds"),
             "original": ("original_calcium_data", "original_time_in_seconds")}
 
 
-def list_worms(path) -> pd.DataFrame:
+def list_worms(path, max_bytes: int | None = None) -> pd.DataFrame:
     """(source_dataset, worm, n_neurons) without reading any trace."""
     path = Path(path)
+    footprint.check(path, footprint.parquet_bytes(path, ["source_dataset", "worm"]), max_bytes,
+                    "listing its worms")
     keys = _read_table(path, ["source_dataset", "worm"])
     return keys.groupby(["source_dataset", "worm"], sort=True).size().rename("n_neurons").reset_index()
 
@@ -46,12 +51,16 @@ def _read_table(path: Path, columns, filters=None) -> pd.DataFrame:
     return pq.read_table(path, columns=list(columns), filters=filters).to_pandas()
 
 
-def load_harmonised_parquet(path, worms=None, variant: str = "resampled") -> Collection:
+def load_harmonised_parquet(path, worms=None, variant: str = "resampled",
+                            max_bytes: int | None = None) -> Collection:
     """Recordings from the parquet file; ``worms`` limits them to some (dataset, worm) pairs
-    (or worm names), read with a row filter so the rest of the file stays on disk."""
+    (or worm names), read with a row filter so the rest of the file stays on disk (and only
+    one row group is held at a time: that is what ``max_bytes`` bounds then)."""
     path = Path(path)
     trace_col, time_col = VARIANTS[variant]
     columns = list(REQUIRED_COLUMNS[:4]) + [trace_col, time_col]
+    footprint.check(path, footprint.parquet_bytes(path, columns, largest_row_group=worms is not None),
+                    max_bytes)
     filters = None
     if worms is not None:
         names = sorted({w[1] if isinstance(w, tuple) else w for w in worms})
@@ -87,17 +96,19 @@ def _rows_to_recording(path, dataset, worm, rows, trace_col, time_col) -> Record
 _MASK_KEYS = ("labeled_neurons_mask", "labeled_neuron_mask", "labeled_mask")
 
 
-def load_harmonised_pickle(path, trace_key: str = "calcium_data") -> Collection:
+def load_harmonised_pickle(path, trace_key: str = "calcium_data",
+                           max_bytes: int | None = None) -> Collection:
     """Recordings from the preprocessing code's pickle (a dict of worms, or one worm)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = pickle.load(f)
-    except Exception:
-        raise invalid(path, "(file)", "is not a readable pickle") from None
+    footprint.check(path, path.stat().st_size, max_bytes)
+    with open(path, "rb") as f:
+        data = safe_pickle.load(f, path.name)
     if not isinstance(data, dict):
         raise invalid(path, "(top level)", f"must be a dict, got {type(data).__name__}")
     worms = {data.get("worm", path.stem): data} if "calcium_data" in data else data
+    # a pickle may refer to one array from many worms: count each reference, as the loader copies each
+    traces_bytes = sum(getattr(w.get(trace_key), "nbytes", 0) for w in worms.values() if isinstance(w, dict))
+    footprint.check(path, traces_bytes, max_bytes, "its worms' traces")
     recordings = [_worm_dict_to_recording(path, key, w, trace_key) for key, w in worms.items()]
     return Collection(name=path.stem, recordings=recordings)
 

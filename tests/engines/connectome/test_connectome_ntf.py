@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 from tlviz.factor_tools import factor_match_score
+from tlviz.model_evaluation import core_consistency
 
 from engines.connectome.ntf import NTFRunner, fit_ntf
 from engines.connectome.sweep import run_sweep
@@ -57,3 +59,37 @@ def test_rank_sweep_recommends_the_planted_rank():
     row = sweep.summary.set_index("rank")
     assert row.loc[3, "factor_match_score"] > 0.95 and row.loc[5, "core_consistency"] < 50
     assert sweep.best(3).error == row.loc[3, "error"]
+
+
+# ---- core consistency on the observed entries only ----------------------------------------------
+def _planted_rank_two(seed=0, missing=0.5):
+    rng = np.random.default_rng(seed)
+    A, B, C = (rng.uniform(0, 1, (n, 2)) for n in (20, 6, 80))
+    values = np.einsum("ir,jr,kr->ijk", A, B, C)
+    values = np.clip(values + 0.1 * values.std() * rng.standard_normal(values.shape), 0, None)
+    return values, rng.uniform(size=values.shape) > missing
+
+
+def test_half_missing_data_no_longer_inflates_an_over_fitted_rank():
+    from engines.connectome.rank_selection import fit_and_score, recommend_rank, summarise
+    values, mask = _planted_rank_two()
+    over_fitted, imputed = fit_ntf(values, mask, 3, seed=1)
+    assert core_consistency(over_fitted.cp_tensor, imputed) > 50          # on the imputed tensor: passes the bar
+    fits = [fit_and_score(values, mask, rank, restart) for rank in (2, 3) for restart in range(2)]
+    summary = summarise(fits).set_index("rank")
+    assert summary.loc[3, "core_consistency"] < 0 and summary.loc[2, "core_consistency"] > 90
+    assert recommend_rank(summary.reset_index())[0] == 2
+
+
+def test_observed_core_consistency_matches_tlviz_when_nothing_is_missing_and_cg_matches_lstsq(monkeypatch):
+    import engines.connectome.rank_selection as selection
+    values, mask = _planted_rank_two(seed=2, missing=0.3)
+    for rank in (2, 3):
+        result, _ = fit_ntf(values, None, rank, seed=1)
+        full = np.ones(values.shape, bool)
+        assert selection.observed_core_consistency(result.cp_tensor, values, full) == pytest.approx(
+            core_consistency(result.cp_tensor, values))
+        with_gram = selection.observed_core_consistency(result.cp_tensor, values, mask)
+        monkeypatch.setattr(selection, "GRAM_MAX_RANK", 0)   # conjugate gradients instead
+        assert selection.observed_core_consistency(result.cp_tensor, values, mask) == pytest.approx(with_gram, abs=1e-3)
+        monkeypatch.setattr(selection, "GRAM_MAX_RANK", 10)

@@ -12,12 +12,11 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score as nmi
 from sklearn.metrics import roc_auc_score
 
-pytest.importorskip("engines.worms.simulate")
-from engines.connectome.communities import component_graph, detect_communities  # noqa: E402
-from engines.connectome.enrichment import connectivity_layers, enrichment  # noqa: E402
-from engines.connectome.ntf import fit_ntf  # noqa: E402
-from engines.connectome.tensor import from_collection  # noqa: E402
-from engines.worms.simulate import STIMULI, simulate_collection  # noqa: E402
+from engines.connectome.communities import component_graph, detect_communities
+from engines.connectome.enrichment import connectivity_layers, enrichment
+from engines.connectome.ntf import fit_ntf
+from engines.connectome.tensor import from_collection
+from engines.worms.simulate import STIMULI, simulate_collection
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +61,7 @@ def test_components_recover_stimulus_epochs_and_modules(simulated_fit, stimulus)
 
 @pytest.fixture(scope="module")
 def layers():
-    try:
-        return connectivity_layers()
-    except Exception as error:  # the data packages (cect, wormneuroatlas) are optional here
-        pytest.skip(f"connectivity data unavailable: {error}")
+    return connectivity_layers()  # cect and wormneuroatlas are declared dependencies
 
 
 def test_locomotion_modules_are_enriched_in_gap_junctions(layers):

@@ -50,7 +50,7 @@ def test_sdf_cpu_device_keeps_the_sampling_of_the_target():
     target = SdfTarget("sphere", pool_size=5_000, n_eval=2_000)
     trainer = make_trainer("grid_mlp", target, param_budget=20_000, seed=0, batch_size=64, device="cpu")
     reference = torch.Generator().manual_seed(0)
-    x, y = trainer._batch()
+    x, y, _ = trainer._batch()
     ref_x, ref_y = target.sample(64, reference)
     assert torch.equal(x, ref_x) and torch.equal(y, ref_y)
 

@@ -92,8 +92,9 @@ def test_surface_metrics_of_identical_and_shifted_surfaces():
 
 def test_analytic_sphere_learns_past_iou_09():
     target = SdfTarget("sphere", **SMALL)
-    trainer = make_trainer("gnf", target, param_budget=60_000, seed=0, total_steps=150, batch_size=4096)
-    trainer.step(150)
+    # 500 steps at GNF's recorded shape rate (1e-3, chosen by IoU after 15 s of CPU time)
+    trainer = make_trainer("gnf", target, param_budget=60_000, seed=0, total_steps=500, batch_size=4096)
+    trainer.step(500)
     result = trainer.evaluate(mesh_res=48, n_surface=5000)
     assert result["iou"] > 0.9 and result["chamfer_l1"] < 0.05
     mesh, vertex_error = trainer.mesh(res=40)

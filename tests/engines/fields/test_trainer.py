@@ -30,7 +30,7 @@ def test_snapshot_reports_progress_and_neurbf_kernels(small_image):
     snap = trainer.snapshot(preview_res=16)
     assert snap.step == 10 and len(snap.history["loss"]) == 10 and snap.wall_time > 0
     assert snap.preview.shape == (16, 16, 3)
-    assert snap.metrics["psnr"] == pytest.approx(-10 * math.log10(snap.loss))
+    assert snap.metrics["psnr"] == pytest.approx(trainer.evaluate()["psnr"], abs=1e-3)  # all 1,024 pixels
     k = snap.kernels
     n = len(k["centres"])
     assert k["shapes"].shape == (n, 2, 2) and np.all(np.linalg.eigvalsh(k["shapes"]) >= 0)
@@ -131,8 +131,10 @@ def test_live_learning_rate_and_batch_size_compose_with_the_schedule(small_image
     assert trainer.lr == pytest.approx(0.02)  # the new base rate, at the same point of the schedule
     trainer.set_batch_size(16)
     assert len(trainer._batch()[0]) == 16
-    trainer.set_batch_size(None)
+    trainer.set_batch_size(5000)  # at least the image: every pixel
     assert len(trainer._batch()[0]) == 32 * 32
+    trainer.set_batch_size(None)  # back to the recipe's (here the one the trainer was made with)
+    assert len(trainer._batch()[0]) == 64
     with pytest.raises(InvalidInputError):
         trainer.set_batch_size(0)
 

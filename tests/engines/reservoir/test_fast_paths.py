@@ -44,7 +44,6 @@ def test_fixed_weight_path_follows_design_and_restore():
 
 
 def test_fast_path_with_gap_junctions_matches_reference():
-    pytest.importorskip("cect")
     params = ReservoirParams(n=302, gap_scale=0.5)
     topo = celegans(params)
     for adaptive in (False, True):
@@ -93,7 +92,6 @@ def test_float32_batch_path_runaway_keeps_last_good_state():
 
 
 def test_float32_batch_path_with_gap_junctions_matches_reference():
-    pytest.importorskip("cect")
     from engines.reservoir import simulator
     params = ReservoirParams(n=302, gap_scale=0.5)
     topo = celegans(params)

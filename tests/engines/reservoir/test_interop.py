@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
+import reservoirpy as rpy
 
+from engines.reservoir.interop import ReservoirpyDriver, to_reservoirpy
 from engines.reservoir.params import ReservoirParams
 from engines.reservoir.simulator import Reservoir
 from engines.reservoir.tasks import MemoryCapacity, Split, evaluate
-
-rpy = pytest.importorskip("reservoirpy")
-from engines.reservoir.interop import ReservoirpyDriver, to_reservoirpy  # noqa: E402
 
 
 @pytest.fixture(scope="module")

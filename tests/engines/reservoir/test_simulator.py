@@ -139,7 +139,6 @@ def test_invalid_balances_rejected():
 
 
 def test_celegans_reservoir_with_gap_junctions_runs_and_adapts():
-    pytest.importorskip("cect")
     from engines.reservoir.topology import celegans
     params = ReservoirParams(n=302, gap_scale=0.5)
     res = Reservoir(params, adaptive=True, topology=celegans(params))

@@ -43,7 +43,6 @@ def test_same_seed_same_topology_other_seed_differs():
 
 
 def test_celegans_connectome_signs_and_gap_junctions():
-    pytest.importorskip("cect")
     topo = celegans(ReservoirParams())
     names = list(topo.names)
     assert topo.n == 302
@@ -57,3 +56,19 @@ def test_celegans_connectome_signs_and_gap_junctions():
     assert (w[:, topo.excitatory] >= 0).all() and (w[:, ~topo.excitatory] <= 0).all()
     e_drive, i_drive = topo.mean_drive()
     assert e_drive == pytest.approx(i_drive)
+
+
+# The inhibitory neurons of the C. elegans network as built before its anatomy moved to
+# engines.worms.connectome (cect's OpenWormUnifiedReader table, read by the reservoir itself).
+INHIBITORY_BEFORE = {"ALA", "AVJL", "AVJR", "AVL", "DD1", "DD2", "DD3", "DD6", "DVB", "RIBL", "RIBR", "RIS", "RMED",
+                     "RMEL", "RMER", "RMEV", "VD1", "VD10", "VD11", "VD12", "VD13", "VD2", "VD3", "VD4", "VD5", "VD6",
+                     "VD7", "VD8", "VD9"}
+
+
+def test_celegans_excitation_and_inhibition_are_assigned_as_before():
+    from engines.worms.connectome import transmitter_connectome
+    topo = celegans(ReservoirParams())
+    assert {name for name, exc in zip(topo.names, topo.excitatory) if not exc} == INHIBITORY_BEFORE
+    anatomy = transmitter_connectome()
+    assert topo.names == anatomy.neurons and len(set(topo.names)) == 302
+    assert "GABA" in anatomy.transmitters("RIS") and anatomy.transmitters("AVAL") == ("Acetylcholine",)

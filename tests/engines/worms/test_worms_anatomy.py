@@ -33,3 +33,20 @@ def test_signal_propagation_atlas():
     atlas = signal_propagation_atlas()
     assert atlas.shape == (300, 300)
     assert 0.05 < np.isfinite(atlas).mean() < 1.0
+
+
+def test_transmitter_connectome_is_cook_2019_by_transmitter_class():
+    from engines.worms.connectome import anatomical_connectome, transmitter_connectome
+    from engines.worms.neurons import NEURON_INDEX
+    anatomy = transmitter_connectome()
+    assert len(anatomy.neurons) == 302 and {"GABA", "Acetylcholine", "Glutamate"} <= set(anatomy.chemical)
+    gaba = anatomy.transmitter_share("GABA")
+    assert gaba[anatomy.neurons.index("DD1")] == 1.0 and gaba[anatomy.neurons.index("AVAL")] == 0.0
+    # a neuron with one classical transmitter keeps Cook 2019's synapse counts
+    cook = anatomical_connectome("Cook2019Herm")
+    i, j = anatomy.neurons.index("AVAL"), NEURON_INDEX["AVAL"]
+    partners = [anatomy.neurons[k] for k in np.flatnonzero(anatomy.chemical["Acetylcholine"][i])]
+    assert partners and all(anatomy.chemical["Acetylcholine"][i, anatomy.neurons.index(p)] == cook.chemical[j, NEURON_INDEX[p]]
+                            for p in partners if p in NEURON_INDEX)
+    with pytest.raises(InvalidInputError, match="no .Serotonin."):
+        anatomy.transmitter_share("Serotonin")

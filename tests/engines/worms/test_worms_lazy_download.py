@@ -87,11 +87,46 @@ def test_fetch_from_local_hub(tmp_path, hub):
     cache = tmp_path / "cache"
     seen = []
     paths = fetch_harmonised(cache_dir=cache, base_url=url, progress=lambda *a: seen.append(a))
-    assert [p.relative_to(cache).as_posix() for p in paths] == ["data/part0.parquet"]
+    assert [p.relative_to(cache).as_posix() for p in paths] == ["part0.parquet"]  # base names only
     assert seen == [("data/part0.parquet", 0, 1)]
     assert load(paths[0]).names() == ["Kato2015/worm0", "Kato2015/worm1"]
     assert cached_files(cache) == paths
     assert not list(cache.rglob("*.part"))
+
+
+def test_a_hostile_listing_writes_only_base_names_inside_the_cache(tmp_path, monkeypatch):
+    from engines.worms import download
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    cache = tmp_path / "cache"
+    names = ["../escape.parquet", str(outside / "absolute.parquet"), "a/../../up.parquet", "ok.parquet"]
+    monkeypatch.setattr(download, "list_remote_files", lambda *a: names)
+    monkeypatch.setattr(download, "_download", lambda url, target, timeout: target.write_bytes(b"x"))
+    paths = download.fetch_harmonised(cache_dir=cache, base_url="http://127.0.0.1:9")
+    assert sorted(p.name for p in paths) == ["absolute.parquet", "escape.parquet", "ok.parquet", "up.parquet"]
+    assert all(p.parent == cache.resolve() for p in paths)
+    assert list(outside.iterdir()) == [] and not (tmp_path / "escape.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["..", "dir/", "x/..", ""])
+def test_a_listed_name_that_is_no_file_name_is_refused(tmp_path, monkeypatch, name):
+    from engines.errors import EngineError
+    from engines.worms import download
+    monkeypatch.setattr(download, "list_remote_files", lambda *a: [name])
+    monkeypatch.setattr(download, "_download", lambda url, target, timeout: target.write_bytes(b"x"))
+    with pytest.raises(EngineError, match="not a file name; refusing to download it"):
+        download.fetch_harmonised(cache_dir=tmp_path / "cache", base_url="http://127.0.0.1:9", suffixes=("",))
+
+
+def test_a_cached_link_pointing_outside_is_refused(tmp_path, monkeypatch):
+    from engines.errors import EngineError
+    from engines.worms import download
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "part.parquet").symlink_to(tmp_path / "elsewhere.parquet")
+    monkeypatch.setattr(download, "list_remote_files", lambda *a: ["part.parquet"])
+    with pytest.raises(EngineError, match="would be written outside the cache"):
+        download.fetch_harmonised(cache_dir=cache, base_url="http://127.0.0.1:9")
 
 
 def test_fetch_from_file_mirror(tmp_path, hub):
