@@ -118,9 +118,18 @@ def setting_value(page, setting: str) -> str:
 
 def click_slider_start(page, setting: str) -> None:
     """Click the left end of a setting's slider (its lowest value)."""
+    _click_slider(page, setting, at_end=False)
+
+
+def click_slider_end(page, setting: str) -> None:
+    """Click the right end of a setting's slider (its highest value)."""
+    _click_slider(page, setting, at_end=True)
+
+
+def _click_slider(page, setting: str, at_end: bool) -> None:
     slider = page.locator(f".reservoir-{setting.replace('_', '-')} .noUi-target").first
     box = slider.bounding_box()
-    page.mouse.click(box["x"] + 1, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + (box["width"] - 1 if at_end else 1), box["y"] + box["height"] / 2)
 
 
 def scroll_to_top(page) -> None:

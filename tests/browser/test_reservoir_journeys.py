@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.browser import assert_drawn, served_lab
-from tests.browser.reservoir_page import (TAB_PLOTS, TIMEOUT_MS, Y_RANGE_JS, badge_steps, button, click_slider_start,
+from tests.browser.reservoir_page import (TAB_PLOTS, TIMEOUT_MS, Y_RANGE_JS, badge_steps, button, click_slider_end, click_slider_start,
                                           open_room, regime, scroll_to_top, select, setting_value, status, steady_steps,
                                           tab, text, wait_for_status, wait_for_steps, wait_for_text, wait_for_title)
 
@@ -153,14 +153,26 @@ def test_a_sweep_then_its_csv_and_a_clean_server_log(page, served, screenshots):
     assert len(rows) == 4 and {row["balance"] for row in rows} == {"0.5", "1.5"}
     best = max((row for row in rows if row["adaptive"] == "True"), key=lambda row: float(row["value"]))
     assert f"MC {float(best['value']):.3g} at g = {float(best['balance']):g}" in figures   # the page shows the file's best
-    button(page, "Run sweep").click()                     # a second sweep, stopped half-way
-    page.locator(".task-status", has_text="running").filter(has_text="/ 2").wait_for(timeout=TIMEOUT_MS)
+    # a second sweep, stopped half-way: twenty seeds (21 jobs), so it cannot end by itself before
+    # the Stop arrives on a loaded machine (two jobs took 3 s: in CI it had "finished" first)
+    click_slider_end(page, "sweep-seeds")
+    page.locator(".reservoir-sweep-seeds", has_text="Seeds: 20").wait_for(timeout=TIMEOUT_MS)
+    button(page, "Run sweep").click()
+    wait_for_sweep_status(page, "running", "/ 21")
     button(page, "Stop sweep").click()
-    page.locator(".task-status", has_text="stopped").filter(has_text="/ 2").wait_for(timeout=TIMEOUT_MS)
+    wait_for_sweep_status(page, "stopped", "/ 21")
     page.wait_for_timeout(2000)
     logged = log.read_text()[logged_before:]   # what the server wrote while these sweeps ran
     problems = [line for line in logged.splitlines() if LOG_PROBLEMS.search(line)]
     assert not problems, "the server logged:\n" + logged
+
+
+def wait_for_sweep_status(page, state: str, steps: str) -> None:
+    try:
+        page.locator(".task-status", has_text=state).filter(has_text=steps).wait_for(timeout=TIMEOUT_MS)
+    except Exception:
+        raise AssertionError(f"no status line says {state} and {steps}: "
+                             f"{page.locator('.task-status:visible').all_inner_texts()!r}") from None
 
 
 def test_back_and_forward_restore_the_settings(page, served):
