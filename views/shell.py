@@ -190,9 +190,7 @@ class LabShell(param.Parameterized):
 
     @param.depends("room", watch=True)
     def _show(self) -> None:
-        """Show one page. Built rooms and the home page stay in the layout, hidden while another is
-        on show: removing a VTK pane from a page breaks Panel 1.9's vtk.js view (listeners left on
-        a deleted render window throw 'getInteractor' on every mouse move, and a stale canvas stays).
+        """Show one page (rooms once built are kept, with their state, for when they are shown again).
 
         Everything it changes goes to the browser as one update: a room built here and then
         changed (its Experiments tab brought to the front, the link's settings applied) in
@@ -203,9 +201,15 @@ class LabShell(param.Parameterized):
 
     def _show_page(self) -> None:
         page = self._page(self.room)
-        kept = [p for p in self._content.objects if p is self._home or p in self._built.values()]
+        # Hidden pages cost the browser on every later update (a room opened after two others
+        # took 34 s of Chromium CPU instead of 10), so a page leaves the layout when another is
+        # shown; Panel draws it anew when it comes back, its state intact. Not one that holds a
+        # VTK pane: vtk.js leaves listeners on a removed render window that throw 'getInteractor'
+        # on every mouse move (and a stale canvas stays), so those rooms stay, hidden.
+        with_vtk = [self._built[room.slug] for room in self._rooms if room.slug in self._built and "vtk" in room.extensions]
+        kept = [p for p in self._content.objects if p is page or p in with_vtk]
         if page not in kept:
-            kept.append(page)       # a newly built room, or a transient page (not found, failed)
+            kept.append(page)       # (in place otherwise: a view moved is a view rebuilt)
         if kept != self._content.objects:
             self._content[:] = kept
         for shown in kept:
@@ -309,3 +313,4 @@ def session_query() -> str:
 def build_app() -> pn.template.BaseTemplate:
     pn.extension(*extensions(), notifications=True, exception_handler=notify_error)
     return LabShell(query=session_query()).template()
+

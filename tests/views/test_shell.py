@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import panel as pn
 
 from lab.rooms import EXTRA_ROOMS_VARIABLE, RoomSpec
+from tests.browser.demo_room import DEMO_ROOM
 from views.shell import LabShell
 
 
@@ -8,6 +11,7 @@ def broken_builder():
     raise RuntimeError("this room is broken")
 
 
+DEMO_WITH_VTK = replace(DEMO_ROOM, extensions=("vtk",))   # declares a VTK pane, as fields does
 BROKEN = RoomSpec(slug="broken", title="Broken", summary="Fails to build.",
                   builder="tests.views.test_shell:broken_builder")
 
@@ -41,11 +45,25 @@ def test_rooms_are_built_once_and_kept(monkeypatch):
     assert "demo" not in shell._built  # nothing is built until opened
     shell.room = "demo"
     first = shown(shell)
+    shell._models["demo"].count_to = 7   # state the user set
     shell.room = ""
+    # out of the layout while hidden (hidden pages cost the browser on every later update) ...
+    assert first not in shell._content.objects
     shell.room = "demo"
-    assert shown(shell) is first
+    # ... and the same room, with its state, when shown again
+    assert shown(shell) is first and shell._models["demo"].count_to == 7
     assert "room-demo" in first.css_classes
-    assert len(shell._content) == 2    # home and the room: kept, never removed (VTK panes break)
+
+
+def test_a_room_with_a_vtk_pane_stays_in_the_layout_hidden(monkeypatch):
+    # vtk.js leaves listeners on a removed render window: 'getInteractor' errors on every mouse move
+    monkeypatch.setenv(EXTRA_ROOMS_VARIABLE, "tests.views.test_shell:DEMO_WITH_VTK")
+    shell = LabShell(room="demo")
+    room = shown(shell)
+    shell.room = ""
+    assert room in shell._content.objects and not room.visible
+    shell.room = "demo"
+    assert shell._content.objects == [room] and room.visible   # the home page left; the room in place
 
 
 def test_a_room_that_fails_to_build_leaves_the_shell_usable(monkeypatch):
