@@ -172,3 +172,17 @@ def assert_drawn(locator, min_ink: float = 0.02, what: str = "plot") -> float:
     ink = ink_fraction(locator.screenshot())
     assert ink >= min_ink, f"the {what} looks blank: {ink:.1%} of its pixels are inked (< {min_ink:.0%})"
     return ink
+
+
+def wait_drawn(locator, min_ink: float = 0.02, what: str = "plot", timeout_s: float = 60.0) -> float:
+    """``assert_drawn``, retried while the plot is still being drawn or is being replaced by a
+    newer one (its element leaves the page while it is looked at), up to ``timeout_s``."""
+    from playwright.sync_api import Error as PlaywrightError
+    deadline = time.perf_counter() + timeout_s
+    while True:
+        try:
+            return assert_drawn(locator, min_ink=min_ink, what=what)
+        except (AssertionError, PlaywrightError):
+            if time.perf_counter() > deadline:
+                raise
+            locator.page.wait_for_timeout(1000)

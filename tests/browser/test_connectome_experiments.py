@@ -3,7 +3,7 @@ Experiments tab; predicted, run to its verdict and drawn; the room's own widgets
 it used, and the room builds a tensor from there. Runs under the page guard."""
 import pytest
 
-from benchmarks.browser import assert_drawn
+from benchmarks.browser import wait_drawn
 from tests.browser.test_connectome_journeys import SMALL, T, field, open_room, tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -26,8 +26,7 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     assert field(page, "Affinity").locator("select").input_value() == "kernel"
     lag = page.locator(".connectome-controls .bk-slider-title", has_text="Kernel lag tolerance").first
     assert float(lag.inner_text().split(":")[-1]) == 6.0
-    page.wait_for_timeout(1000)
-    assert_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")   # drawn anew with the verdict
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "connectome-experiments.png"))
     page.get_by_role("button", name="Build tensor", exact=True).click(timeout=T)   # carry on from there

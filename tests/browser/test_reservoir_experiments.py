@@ -4,7 +4,7 @@ from the room's own link; predicted, run to a verdict, drawn; then the room carr
 Runs under the page guard (no console or page errors, no request to another host)."""
 import re
 
-from benchmarks.browser import assert_drawn
+from benchmarks.browser import assert_drawn, wait_drawn
 from tests.browser.reservoir_page import (LIVE_PLOTS, TIMEOUT_MS, button, click_slider_start, open_room, regime,
                                           setting_value, tab, wait_for_status)
 
@@ -36,8 +36,7 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     assert page.locator(".experiment-verdict b").first.inner_text().strip() in ("Reproduced", "Not reproduced")
     assert setting_value(page, "adaptation") == "off" and float(setting_value(page, "gain")) == 10   # set visibly
     assert "gain" not in page.url and "experiment=balance-memory" in page.url
-    page.wait_for_timeout(1000)
-    assert_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")   # drawn anew with the verdict
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()   # the figure and its verdict
     page.screenshot(path=str(screenshots / "reservoir-experiments.png"))
     tab(page, "Live")                                              # carry on exploring from there

@@ -101,7 +101,7 @@ def test_back_and_forward_move_between_rooms_and_settings(page, demo_lab_url):
 
 
 def test_an_experiment_opened_from_a_link_runs_to_its_verdict(page, demo_lab_url, tmp_path):
-    from benchmarks.browser import assert_drawn
+    from benchmarks.browser import wait_drawn
     open_page(page, f"{demo_lab_url}/lab?room=demo&experiment=fair-coin")
     page.get_by_text("Is the coin fair?").wait_for(timeout=TIMEOUT_MS)
     run = page.get_by_role("button", name="Run experiment")
@@ -112,8 +112,7 @@ def test_an_experiment_opened_from_a_link_runs_to_its_verdict(page, demo_lab_url
     page.locator(".experiment-verdict").get_by_text("Reproduced", exact=True).wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("You predicted").wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".demo-count-to input").input_value() == "25"   # the room was set up
-    page.wait_for_timeout(1000)
-    assert_drawn(page.locator(".experiment-figure").first, what="experiment figure")
+    wait_drawn(page.locator(".experiment-figure").first, what="experiment figure")   # drawn anew with the verdict
     page.screenshot(path=str(tmp_path / "experiment.png"), full_page=True)
     print(tmp_path / "experiment.png")
 

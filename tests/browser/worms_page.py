@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from benchmarks.browser import assert_drawn
+from benchmarks.browser import wait_drawn as wait_for_drawn
 from benchmarks.worms_room import neuron_spots  # noqa: F401 (the benchmark clicks the same spots)
 
 TIMEOUT_MS = 120_000   # the first session of a server also simulates the default worms
@@ -71,17 +71,7 @@ def open_tab(page, name: str, min_ink: float = 0.02) -> None:
 
 
 def wait_drawn(page, locator, min_ink: float, what: str, timeout_s: float = 60.0) -> float:
-    """assert_drawn, retried while the plot is still being drawn (up to ``timeout_s``)."""
-    deadline = timeout_s * 1000
-    waited = 0
-    while True:
-        try:
-            return assert_drawn(locator, min_ink=min_ink, what=what)
-        except AssertionError:
-            if waited >= deadline:
-                raise
-            page.wait_for_timeout(1000)
-            waited += 1000
+    return wait_for_drawn(locator, min_ink=min_ink, what=what, timeout_s=timeout_s)
 
 
 def status(page) -> str:

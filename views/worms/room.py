@@ -55,7 +55,8 @@ class AfterThisChange:
             self._redraw()
         elif not self._pending:
             self._pending = True
-            self._loop.run(self._fire, delay=LATER_S)
+            if not self._loop.run(self._fire, delay=LATER_S):
+                self._pending = False   # not scheduled (page closed): never block later changes
 
     def _fire(self) -> None:
         self._pending = False
