@@ -26,7 +26,8 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     assert field(page, "Affinity").locator("select").input_value() == "kernel"
     lag = page.locator(".connectome-controls .bk-slider-title", has_text="Kernel lag tolerance").first
     assert float(lag.inner_text().split(":")[-1]) == 6.0
-    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")   # drawn anew with the verdict
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "connectome-experiments.png"))
     page.get_by_role("button", name="Build tensor", exact=True).click(timeout=T)   # carry on from there

@@ -98,7 +98,8 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     run.click()
     page.locator(".experiment-verdict", has_text="You predicted").first.wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".experiment-verdict b").first.inner_text().strip() in ("Reproduced", "Not reproduced")
-    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")   # drawn anew with the verdict
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
     page.locator(".bk-tab", has_text="Room").first.click()         # back to the room: it still trains
     page.get_by_role("button", name="Step", exact=True).first.click(timeout=TIMEOUT_MS)
     page.locator(".fields-metric").get_by_text("step 10").wait_for(timeout=TIMEOUT_MS)

@@ -36,7 +36,8 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     assert page.locator(".experiment-verdict b").first.inner_text().strip() in ("Reproduced", "Not reproduced")
     assert setting_value(page, "adaptation") == "off" and float(setting_value(page, "gain")) == 10   # set visibly
     assert "gain" not in page.url and "experiment=balance-memory" in page.url
-    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")   # drawn anew with the verdict
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()   # the figure and its verdict
     page.screenshot(path=str(screenshots / "reservoir-experiments.png"))
     tab(page, "Live")                                              # carry on exploring from there

@@ -112,7 +112,8 @@ def test_an_experiment_opened_from_a_link_runs_to_its_verdict(page, demo_lab_url
     page.locator(".experiment-verdict").get_by_text("Reproduced", exact=True).wait_for(timeout=TIMEOUT_MS)
     page.get_by_text("You predicted").wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".demo-count-to input").input_value() == "25"   # the room was set up
-    wait_drawn(page.locator(".experiment-figure").first, what="experiment figure")   # drawn anew with the verdict
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
+    wait_drawn(page.locator(".experiment-figure").first, what="experiment figure")
     page.screenshot(path=str(tmp_path / "experiment.png"), full_page=True)
     print(tmp_path / "experiment.png")
 

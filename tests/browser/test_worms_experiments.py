@@ -20,6 +20,7 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     run.click()
     page.locator(".experiment-verdict", has_text="You predicted").first.wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".experiment-verdict b").first.inner_text().strip() in ("Reproduced", "Not reproduced")
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
     wait_drawn(page, page.locator(".experiment-figure").first, 0.02, what="the experiment's figure")
     page.locator(".experiment-unplaced", has_text="placed at their atlas positions").first.wait_for(timeout=TIMEOUT_MS)
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
@@ -47,8 +48,7 @@ def test_the_low_dimensional_brain_runs_on_an_uploaded_recording_and_says_what_i
     assert verdict.locator("b").first.inner_text().strip() == "Partly tested"
     for text in ("the recording on show, planted", "no forward/reversal labels"):   # (the pane's text is in its shadow root)
         page.locator(".experiment-verdict", has_text=text).first.wait_for(timeout=TIMEOUT_MS)
-    # the figure is drawn anew with the verdict: wait for the new one (on a loaded machine the old
-    # one could leave the page while it was being looked at)
+    page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
     wait_drawn(page, page.locator(".experiment-figure").first, 0.02, what="the experiment's figures")
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "worms-experiments-uploaded.png"))
