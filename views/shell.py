@@ -313,4 +313,3 @@ def session_query() -> str:
 def build_app() -> pn.template.BaseTemplate:
     pn.extension(*extensions(), notifications=True, exception_handler=notify_error)
     return LabShell(query=session_query()).template()
-

@@ -3,7 +3,8 @@ tab; predicted, run to its verdict and drawn; the room's other tabs still work a
 under the page guard."""
 import pytest
 
-from tests.browser.worms_page import TIMEOUT_MS, open_tab, open_worm_room, wait_drawn
+from benchmarks.browser import wait_drawn
+from tests.browser.worms_page import TIMEOUT_MS, open_tab, open_worm_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -21,7 +22,7 @@ def test_an_experiment_from_a_link_runs_to_its_verdict_and_the_room_carries_on(p
     page.locator(".experiment-verdict", has_text="You predicted").first.wait_for(timeout=TIMEOUT_MS)
     assert page.locator(".experiment-verdict b").first.inner_text().strip() in ("Reproduced", "Not reproduced")
     page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
-    wait_drawn(page, page.locator(".experiment-figure").first, 0.02, what="the experiment's figure")
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figure")
     page.locator(".experiment-unplaced", has_text="placed at their atlas positions").first.wait_for(timeout=TIMEOUT_MS)
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "worms-experiments.png"))
@@ -49,7 +50,7 @@ def test_the_low_dimensional_brain_runs_on_an_uploaded_recording_and_says_what_i
     for text in ("the recording on show, planted", "no forward/reversal labels"):   # (the pane's text is in its shadow root)
         page.locator(".experiment-verdict", has_text=text).first.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)   # the figure is drawn anew with the verdict, after it
-    wait_drawn(page, page.locator(".experiment-figure").first, 0.02, what="the experiment's figures")
+    wait_drawn(page.locator(".experiment-figure").first, what="the experiment's figures")
     page.locator(".experiment-verdict").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshots / "worms-experiments-uploaded.png"))
     page.guard.check()

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from engines.worms import CANONICAL_NEURONS, connectome_graph, shortest_paths
+from benchmarks.browser import wait_drawn
 from tests.browser.worms_page import (TIMEOUT_MS, TITLE_SHOWN_JS, TRACE_SHOWN_JS, open_card, open_tab,
-                                      open_worm_room, wait_drawn)
+                                      open_worm_room)
 
 pytestmark = pytest.mark.slow
 
@@ -102,7 +103,7 @@ def test_paths_between_two_neurons_match_the_engine(page, lab_url):
     row.get_by_text(re.compile(rf"^{total:g}(\.0)?$")).wait_for(timeout=TIMEOUT_MS)   # its synapses
     page.locator(".path-note").get_by_text(f"{expected.hops}-hop paths from ASHL to VA5").wait_for(
         timeout=TIMEOUT_MS)
-    wait_drawn(page, page.locator(".worm-replay"), 0.02, "replay with the path")
+    wait_drawn(page.locator(".worm-replay"), 0.02, "replay with the path")
 
 
 @pytest.mark.timeout(420)

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from benchmarks.browser import wait_drawn as wait_for_drawn
+from benchmarks.browser import wait_drawn
 from benchmarks.worms_room import neuron_spots  # noqa: F401 (the benchmark clicks the same spots)
 
 TIMEOUT_MS = 120_000   # the first session of a server also simulates the default worms
@@ -67,11 +67,7 @@ def open_tab(page, name: str, min_ink: float = 0.02) -> None:
         locator.wait_for(state="visible", timeout=TIMEOUT_MS)
         if selector.endswith("iframe"):
             page.frame_locator(selector).first.locator("canvas").first.wait_for(timeout=TIMEOUT_MS)
-        wait_drawn(page, locator, min_ink, what=f"{name}: {selector}")
-
-
-def wait_drawn(page, locator, min_ink: float, what: str, timeout_s: float = 60.0) -> float:
-    return wait_for_drawn(locator, min_ink=min_ink, what=what, timeout_s=timeout_s)
+        wait_drawn(locator, min_ink, what=f"{name}: {selector}")
 
 
 def status(page) -> str:
