@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engines.worms import CANONICAL_NEURONS, connectome_graph, shortest_paths
 from benchmarks.browser import wait_drawn
+from engines.worms import CANONICAL_NEURONS, connectome_graph, shortest_paths
 from tests.browser.worms_page import (TIMEOUT_MS, TITLE_SHOWN_JS, TRACE_SHOWN_JS, open_card, open_tab,
                                       open_worm_room)
 
